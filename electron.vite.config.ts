@@ -1,0 +1,37 @@
+import { defineConfig } from 'electron-vite';
+import vue from '@vitejs/plugin-vue';
+import { resolve } from 'node:path';
+
+export default defineConfig({
+  main: {
+    build: {
+      outDir: 'out/main',
+      rollupOptions: {
+        input: {
+          index: resolve('src-main/electron/main.ts'),
+          worker: resolve('src-main/runner/worker.ts'),
+          cli: resolve('src-main/cli/index.ts'),
+        },
+      },
+    },
+  },
+  preload: {
+    build: {
+      outDir: 'out/preload',
+      rollupOptions: {
+        input: { index: resolve('src-main/electron/preload.ts') },
+        // A sandboxed preload must be CommonJS.
+        output: { format: 'cjs', entryFileNames: '[name].cjs' },
+      },
+    },
+  },
+  renderer: {
+    root: resolve('src-renderer'),
+    plugins: [vue()],
+    build: {
+      outDir: resolve('out/renderer'),
+      rollupOptions: { input: resolve('src-renderer/index.html') },
+      chunkSizeWarningLimit: 2000,
+    },
+  },
+});

@@ -1,0 +1,24 @@
+/**
+ * The command names alone, for the Electron preload (which must stay tiny and free of Node-only imports).
+ * contract.ts checks at compile time that this list and the contract agree.
+ */
+export const COMMAND_NAME_LIST = [
+  'app:info',
+  'runs:list',
+  'runs:get',
+  'runs:start',
+  'runs:cancel',
+  'runs:delete',
+  'runs:update',
+  'runs:metrics',
+  'runs:snapshots',
+  'runs:exportCsv',
+  'table:exportCsv',
+  'theory:compute',
+  'sweeps:list',
+  'sweeps:get',
+] as const;
+
+export const EVENT_CHANNEL = 'lab:event';
+export const SAVE_FILE_CHANNEL = 'lab:saveFile';
+export const channelOf = (command: string): string => `lab:${command}`;

@@ -1,0 +1,170 @@
+/**
+ * The one API of DPO Lab: every command the UI, the web server and the CLI can call, with its input schema
+ * (validated at every boundary) and its output type. Electron's preload, the HTTP client and the server are
+ * all generated from COMMAND_NAMES, so a command added here is reachable everywhere.
+ */
+import { z } from 'zod';
+import { SyntheticConfigSchema } from '../engine/synthetic/config';
+import { LOSS_NAMES } from '../engine/losses/names';
+import { RUN_KINDS, RUN_STATUSES, type RunDetail, type RunSummary } from '../store/runs';
+import type { Series } from '../store/metrics';
+import type { SweepRecord } from '../store/sweeps';
+import type { BackendInfo } from '../engine/backend';
+import { TheoryInputSchema, type TheoryResult } from '../engine/synthetic/theory';
+
+const RunId = z.number().int().positive();
+const Empty = z.object({}).strict().default({});
+
+export const commandInputs = {
+  'app:info': Empty,
+  'runs:list': z
+    .object({
+      kind: z.enum(RUN_KINDS).optional(),
+      status: z.enum(RUN_STATUSES).optional(),
+      loss: z.string().optional(),
+      tag: z.string().optional(),
+      sweepId: RunId.optional(),
+      search: z.string().max(200).optional(),
+      limit: z.number().int().positive().max(100_000).optional(),
+    })
+    .strict()
+    .default({}),
+  'runs:get': z.object({ id: RunId }).strict(),
+  'runs:start': z
+    .object({
+      kind: z.literal('synthetic'),
+      config: SyntheticConfigSchema,
+      /** One run per loss, trained side by side; overrides config.loss. */
+      losses: z.array(z.enum(LOSS_NAMES)).min(1).max(LOSS_NAMES.length).optional(),
+      /** Dataset in the synthetic dataset-file format; checked against the config before anything is saved. */
+      dataset: z.unknown().optional(),
+      name: z.string().max(200).optional(),
+      tags: z.array(z.string().max(50)).max(20).optional(),
+    })
+    .strict(),
+  'runs:cancel': z.object({ id: RunId }).strict(),
+  'runs:delete': z.object({ id: RunId }).strict(),
+  'runs:update': z
+    .object({
+      id: RunId,
+      name: z.string().min(1).max(200).optional(),
+      tags: z.array(z.string().min(1).max(50)).max(20).optional(),
+      notes: z.string().max(20_000).optional(),
+    })
+    .strict(),
+  'runs:metrics': z
+    .object({ id: RunId, names: z.array(z.string()).optional(), afterStep: z.number().int().optional() })
+    .strict(),
+  'runs:snapshots': z.object({ id: RunId, name: z.string().default('probs') }).strict(),
+  'runs:exportCsv': z.object({ ids: z.array(RunId).min(1) }).strict(),
+  'table:exportCsv': z
+    .object({
+      filename: z.string().max(200).default('table.csv'),
+      header: z.array(z.string()).min(1),
+      rows: z.array(z.array(z.union([z.string(), z.number(), z.null()]))),
+    })
+    .strict(),
+  'theory:compute': TheoryInputSchema,
+  'sweeps:list': Empty,
+  'sweeps:get': z.object({ id: RunId }).strict(),
+} as const;
+
+export type CommandName = keyof typeof commandInputs;
+export const COMMAND_NAMES = Object.keys(commandInputs) as CommandName[];
+
+export interface AppInfo {
+  version: string;
+  dbPath: string;
+  mode: 'electron' | 'web' | 'cli';
+  backendPreference: string;
+  /** Backend reported by the most recent worker, if any ran in this session. */
+  backend: BackendInfo | null;
+  runningCount: number;
+}
+
+export interface CommandOutputs {
+  'app:info': AppInfo;
+  'runs:list': RunSummary[];
+  'runs:get': RunDetail;
+  'runs:start': { runIds: number[] };
+  'runs:cancel': { ok: boolean };
+  'runs:delete': { ok: boolean };
+  'runs:update': RunDetail;
+  'runs:metrics': Record<string, Series>;
+  'runs:snapshots': { steps: number[]; frames: number[][][] };
+  'runs:exportCsv': { filename: string; csv: string };
+  'table:exportCsv': { filename: string; csv: string };
+  'theory:compute': TheoryResult;
+  'sweeps:list': SweepRecord[];
+  'sweeps:get': SweepRecord;
+}
+
+export type CommandInput<C extends CommandName> = z.input<(typeof commandInputs)[C]>;
+export type CommandParsed<C extends CommandName> = z.output<(typeof commandInputs)[C]>;
+
+/** What every front door gives the renderer: one async function per command. */
+export type LabApi = { [C in CommandName]: (input: CommandInput<C>) => Promise<CommandOutputs[C]> };
+
+export interface FieldIssue {
+  /** dotted path of the offending field, e.g. "config.lr" */
+  path: string;
+  message: string;
+}
+
+export interface LabErrorBody {
+  code: 'invalid_input' | 'not_found' | 'conflict' | 'internal';
+  message: string;
+  issues?: FieldIssue[];
+}
+
+/** The envelope that crosses IPC and HTTP: errors travel as data, never as stack traces. */
+export type Envelope<T> = { ok: true; value: T } | { ok: false; error: LabErrorBody };
+
+export class LabError extends Error {
+  constructor(
+    readonly code: LabErrorBody['code'],
+    message: string,
+    readonly issues?: FieldIssue[],
+  ) {
+    super(message);
+    this.name = 'LabError';
+  }
+  toBody(): LabErrorBody {
+    return { code: this.code, message: this.message, ...(this.issues ? { issues: this.issues } : {}) };
+  }
+}
+
+export function issuesFromZod(err: z.ZodError, prefix = ''): FieldIssue[] {
+  return err.issues.map((i) => ({
+    path: [prefix, ...i.path.map(String)].filter(Boolean).join('.') || '(input)',
+    message: i.message,
+  }));
+}
+
+/** Validates a command's input against its schema, throwing a LabError that names each bad field. */
+export function parseInput<C extends CommandName>(command: C, raw: unknown): CommandParsed<C> {
+  const schema = commandInputs[command] as z.ZodType<CommandParsed<C>>;
+  const res = schema.safeParse(raw ?? {});
+  if (!res.success) {
+    const issues = issuesFromZod(res.error);
+    throw new LabError('invalid_input', issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues);
+  }
+  return res.data;
+}
+
+export function isCommandName(s: string): s is CommandName {
+  return Object.prototype.hasOwnProperty.call(commandInputs, s);
+}
+
+export type { LabEvent } from '../runner/events';
+export type { RunSummary, RunDetail, RunStatus } from '../store/runs';
+export type { Series } from '../store/metrics';
+export type { SweepRecord } from '../store/sweeps';
+export type { BackendInfo } from '../engine/backend';
+export type { TheoryResult } from '../engine/synthetic/theory';
+
+// The preload's copy of the names must match the contract exactly, in both directions.
+import type { COMMAND_NAME_LIST } from './command-names';
+type ListedName = (typeof COMMAND_NAME_LIST)[number];
+type Exact<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+export const commandNamesAgree: Exact<ListedName, CommandName> = true;

@@ -1,0 +1,40 @@
+import { LabStore } from '../store';
+import { RunManager } from '../runner/manager';
+import type { WorkerLauncher } from '../runner/protocol';
+import type { BackendPreference } from '../engine/backend';
+import { LabService } from './service';
+import type { AppInfo } from './contract';
+import pkg from '../../package.json';
+
+export interface Lab {
+  store: LabStore;
+  manager: RunManager;
+  service: LabService;
+  close(): void;
+}
+
+/** Wires store, manager and service together: the same lab behind every front door. */
+export function createLab(opts: {
+  dbFile: string;
+  mode: AppInfo['mode'];
+  launcher: WorkerLauncher;
+  backend?: BackendPreference;
+  concurrency?: number;
+}): Lab {
+  const store = LabStore.open(opts.dbFile);
+  store.runs.failOrphans();
+  const backend = opts.backend ?? (process.env.DPO_LAB_BACKEND as BackendPreference | undefined) ?? 'auto';
+  const manager = new RunManager(store, opts.launcher, { backend, concurrency: opts.concurrency });
+  const service = new LabService({ store, manager, mode: opts.mode, version: pkg.version, backendPreference: backend });
+  return {
+    store,
+    manager,
+    service,
+    close() {
+      manager.shutdown();
+      store.close();
+    },
+  };
+}
+
+export const LAB_VERSION: string = pkg.version;

@@ -1,0 +1,107 @@
+import type { LabStore } from '../store';
+import type { RunManager } from '../runner/manager';
+import type { BackendInfo } from '../engine/backend';
+import { metricsCsv, tableCsv } from '../store/export';
+import { computeTheory } from '../engine/synthetic/theory';
+import { startSyntheticRuns } from './synthetic-runs';
+import {
+  LabError,
+  parseInput,
+  type AppInfo,
+  type CommandName,
+  type CommandOutputs,
+  type CommandParsed,
+  type Envelope,
+} from './contract';
+
+export interface ServiceContext {
+  store: LabStore;
+  manager: RunManager;
+  mode: AppInfo['mode'];
+  version: string;
+  backendPreference: string;
+}
+
+type Handlers = { [C in CommandName]: (input: CommandParsed<C>) => CommandOutputs[C] | Promise<CommandOutputs[C]> };
+
+/** Implements the contract once; every front door forwards raw input here. */
+export class LabService {
+  private lastBackend: BackendInfo | null = null;
+  private readonly handlers: Handlers;
+
+  constructor(private readonly ctx: ServiceContext) {
+    const { store, manager } = ctx;
+    const mustGet = (id: number) => {
+      const run = store.runs.get(id);
+      if (!run) throw new LabError('not_found', `run ${id} does not exist`, [{ path: 'id', message: `no run with id ${id}` }]);
+      return run;
+    };
+    manager.onEvent((e) => {
+      if (e.type === 'run:status' && e.backend) this.lastBackend = { ...(this.lastBackend ?? { name: '', notes: [], versions: {} }), label: e.backend };
+    });
+    this.handlers = {
+      'app:info': () => ({
+        version: ctx.version,
+        dbPath: store.file,
+        mode: ctx.mode,
+        backendPreference: ctx.backendPreference,
+        backend: this.lastBackend,
+        runningCount: manager.runningCount,
+      }),
+      'runs:list': (q) => store.runs.list(q),
+      'runs:get': ({ id }) => mustGet(id),
+      'runs:start': (input) => ({ runIds: startSyntheticRuns(store, manager, input).runIds }),
+      'runs:cancel': ({ id }) => {
+        mustGet(id);
+        return { ok: manager.cancel(id) };
+      },
+      'runs:delete': ({ id }) => {
+        const run = mustGet(id);
+        if (run.status === 'running' || run.status === 'queued')
+          throw new LabError('conflict', `run ${id} is ${run.status}; cancel it before deleting`);
+        return { ok: store.runs.delete(id) };
+      },
+      'runs:update': ({ id, ...patch }) => {
+        mustGet(id);
+        store.runs.update(id, patch);
+        return mustGet(id);
+      },
+      'runs:metrics': ({ id, names, afterStep }) => {
+        mustGet(id);
+        return store.metrics.series(id, { names, afterStep });
+      },
+      'runs:snapshots': ({ id, name }) => {
+        mustGet(id);
+        return store.metrics.snapshots(id, name);
+      },
+      'runs:exportCsv': ({ ids }) => {
+        ids.forEach(mustGet);
+        const filename = ids.length === 1 ? `run-${ids[0]}-metrics.csv` : `runs-${ids.join('-')}-metrics.csv`;
+        return { filename, csv: metricsCsv(store.metrics, ids) };
+      },
+      'table:exportCsv': ({ filename, header, rows }) => ({ filename, csv: tableCsv(header, rows) }),
+      'theory:compute': (input) => computeTheory(input),
+      'sweeps:list': () => store.sweeps.list(),
+      'sweeps:get': ({ id }) => {
+        const s = store.sweeps.get(id);
+        if (!s) throw new LabError('not_found', `sweep ${id} does not exist`);
+        return s;
+      },
+    };
+  }
+
+  /** Validates and runs one command; never throws, so no front door can crash on bad input. */
+  async invoke(command: string, raw: unknown): Promise<Envelope<unknown>> {
+    try {
+      if (!Object.prototype.hasOwnProperty.call(this.handlers, command))
+        throw new LabError('not_found', `unknown command "${command}"`);
+      const c = command as CommandName;
+      const input = parseInput(c, raw);
+      const handler = this.handlers[c] as (i: unknown) => unknown;
+      return { ok: true, value: await handler(input) };
+    } catch (err) {
+      if (err instanceof LabError) return { ok: false, error: err.toBody() };
+      return { ok: false, error: { code: 'internal', message: (err as Error).message ?? String(err) } };
+    }
+  }
+}

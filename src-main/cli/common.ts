@@ -1,0 +1,64 @@
+import fs from 'node:fs';
+import { createLab, type Lab } from '../api/lab';
+import type { CommandName, CommandOutputs, Envelope } from '../api/contract';
+import { resolveDbPath } from '../store/paths';
+import { childWorkerLauncher } from '../runner/launch-child';
+import { BACKEND_PREFERENCES, type BackendPreference } from '../engine/backend';
+import { CliInputError } from './options';
+import { showProgress } from './progress';
+
+/** Set by commands that keep serving after their action returns (serve). */
+export const lifecycle = { keepAlive: false };
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, cancelled: 130 } as const;
+
+export interface GlobalOpts {
+  db?: string;
+  json?: boolean;
+  backend?: string;
+}
+
+export function openLab(opts: GlobalOpts): Lab {
+  let backend: BackendPreference | undefined;
+  if (opts.backend !== undefined) {
+    if (!(BACKEND_PREFERENCES as readonly string[]).includes(opts.backend))
+      throw new CliInputError(`--backend: expected one of ${BACKEND_PREFERENCES.join(', ')}, got "${opts.backend}"`);
+    backend = opts.backend as BackendPreference;
+  }
+  return createLab({ dbFile: resolveDbPath(opts.db), mode: 'cli', launcher: childWorkerLauncher(), backend });
+}
+
+/** Calls a service command and unwraps its envelope; a failure becomes a CliInputError/Error with its message. */
+export async function call<C extends CommandName>(lab: Lab, command: C, input: unknown): Promise<CommandOutputs[C]> {
+  const res = (await lab.service.invoke(command, input)) as Envelope<CommandOutputs[C]>;
+  if (res.ok) return res.value;
+  const msg = res.error.issues?.length ? res.error.issues.map((i) => `${i.path}: ${i.message}`).join('\n') : res.error.message;
+  if (res.error.code === 'invalid_input' || res.error.code === 'not_found') throw new CliInputError(msg);
+  throw new Error(msg);
+}
+
+export function print(json: boolean | undefined, value: unknown, human: () => string): void {
+  process.stdout.write(json ? JSON.stringify(value) + '\n' : human() + '\n');
+}
+
+/** Waits for runs, with a progress bar; Ctrl-C cancels them. Returns the final statuses. */
+export async function waitForRuns(lab: Lab, runIds: number[], label: string): Promise<void> {
+  const stop = showProgress(lab.manager, runIds, label);
+  const onSigint = () => runIds.forEach((id) => lab.manager.cancel(id));
+  process.on('SIGINT', onSigint);
+  try {
+    await lab.manager.idle();
+  } finally {
+    process.off('SIGINT', onSigint);
+    stop();
+  }
+}
+
+export function readInput(file: string): { text: string; source: string } {
+  if (file === '-') return { text: fs.readFileSync(0, 'utf8'), source: 'stdin' };
+  try {
+    return { text: fs.readFileSync(file, 'utf8'), source: file };
+  } catch (err) {
+    throw new CliInputError(`${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+}

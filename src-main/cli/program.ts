@@ -1,0 +1,196 @@
+/**
+ * dpo-lab: the command-line front door. Every command goes through the same service (and schemas) as the
+ * app; long work runs in a worker process with a progress bar on stderr; --json prints machine-readable output.
+ */
+import { Command, CommanderError } from 'commander';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LAB_VERSION } from '../api/lab';
+import { writeMetricsCsv } from '../store/export';
+import { startWebServer } from '../server/server';
+import { BACKEND_PREFERENCES } from '../engine/backend';
+import { addSyntheticOptions, CliInputError, syntheticConfigFromFlags } from './options';
+import { call, EXIT, lifecycle, openLab, print, readInput, waitForRuns, type GlobalOpts } from './common';
+export { lifecycle } from './common';
+import { parseLossInspectJson, inspectLosses } from '../engine/losses/inspect';
+import { registerSyntheticLabCommands } from './synthetic-commands';
+
+function rendererDir(): string {
+  const fromSource = import.meta.url.endsWith('.ts');
+  return fileURLToPath(new URL(fromSource ? '../../out/renderer' : '../renderer', import.meta.url));
+}
+
+export function buildProgram(): Command {
+  const program = new Command('dpo-lab')
+    .description('DPO Lab: run, watch and compare preference-optimisation experiments')
+    .version(LAB_VERSION)
+    .option('--db <file>', 'SQLite database (default: $DPO_LAB_DB or the app data folder)')
+    .option('--backend <name>', `tfjs backend: ${BACKEND_PREFERENCES.join(', ')}`)
+    .option('--json', 'machine-readable output on stdout')
+    .showHelpAfterError()
+    .exitOverride();
+
+  const run = program.command('run').description('start a run and wait for it');
+  addSyntheticOptions(
+    run
+      .command('synthetic')
+      .description("the paper's toy experiment (20 prompts × 20 responses)")
+      .option('--dataset <file>', 'train on this dataset file (JSON, synthetic.md format)')
+      .option('--export-dataset <file>', 'write the dataset the run used to this file')
+      .option('--name <name>', 'run name'),
+  ).action(async (flags: Record<string, unknown>, cmd: Command) => {
+    const g = cmd.optsWithGlobals<GlobalOpts>();
+    const config = syntheticConfigFromFlags(flags);
+    let dataset: unknown;
+    if (typeof flags.dataset === 'string') {
+      const { text, source } = readInput(flags.dataset);
+      try {
+        dataset = JSON.parse(text);
+      } catch (err) {
+        throw new CliInputError(`${source}: not valid JSON (${(err as Error).message})`);
+      }
+    }
+    const lab = openLab(g);
+    try {
+      const { runIds } = await call(lab, 'runs:start', { kind: 'synthetic', config, dataset, name: flags.name });
+      const runId = runIds[0];
+      await waitForRuns(lab, runIds, `run ${runId} ${config.loss}`);
+      const detail = await call(lab, 'runs:get', { id: runId });
+      if (typeof flags.exportDataset === 'string') {
+        const ds = lab.store.artifacts.get(runId, 'dataset');
+        if (ds) fs.writeFileSync(flags.exportDataset, ds.content);
+      }
+      const snaps = lab.store.metrics.snapshots(runId, 'probs');
+      const probs = snaps.frames.length ? snaps.frames[snaps.frames.length - 1] : null;
+      const out = { runId, status: detail.status, config: detail.config, backend: detail.backend, final: detail.final, probs, error: detail.error };
+      print(g.json, out, () =>
+        [
+          `run ${runId} ${detail.status}${detail.error ? `: ${detail.error}` : ''} (${detail.backend ?? 'no backend'})`,
+          ...Object.entries(detail.final ?? {}).map(([k, v]) => `  ${k.padEnd(18)} ${Number(v).toFixed(6)}`),
+        ].join('\n'),
+      );
+      process.exitCode = detail.status === 'done' ? EXIT.ok : detail.status === 'cancelled' ? EXIT.cancelled : EXIT.failed;
+    } finally {
+      lab.close();
+    }
+  });
+
+  program
+    .command('runs')
+    .description('list saved runs')
+    .option('--kind <kind>', 'only this kind')
+    .option('--status <status>', 'only this status')
+    .option('--loss <loss>', 'only this loss')
+    .option('--search <text>', 'name, notes, config or tags contain this')
+    .action(async (flags: Record<string, string | undefined>, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOpts>();
+      const lab = openLab(g);
+      try {
+        const runs = await call(lab, 'runs:list', { kind: flags.kind, status: flags.status, loss: flags.loss, search: flags.search });
+        print(g.json, runs, () => {
+          if (!runs.length) return 'no runs yet: try `dpo-lab run synthetic --steps 200`';
+          const head = ['id', 'status', 'kind', 'loss', 'seed', 'expectedUtility', 'created'];
+          const rows = runs.map((r) => [
+            String(r.id),
+            r.status,
+            r.kind,
+            r.loss ?? '',
+            r.seed == null ? '' : String(r.seed),
+            r.final?.expectedUtility == null ? '' : r.final.expectedUtility.toFixed(4),
+            new Date(r.createdAt).toISOString().replace('T', ' ').slice(0, 19),
+          ]);
+          const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+          return [head, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ')).join('\n');
+        });
+      } finally {
+        lab.close();
+      }
+    });
+
+  program
+    .command('export')
+    .description("write runs' metrics as long-format CSV (run_id,step,name,value)")
+    .requiredOption('--run <id...>', 'run id(s)')
+    .requiredOption('--out <file>', 'CSV file to write')
+    .action(async (flags: { run: string[]; out: string }, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOpts>();
+      const ids = flags.run.map((s) => {
+        const n = Number(s);
+        if (!Number.isInteger(n) || n <= 0) throw new CliInputError(`--run: expected a run id, got "${s}"`);
+        return n;
+      });
+      const lab = openLab(g);
+      try {
+        for (const id of ids) if (!lab.store.runs.get(id)) throw new CliInputError(`--run: run ${id} does not exist`);
+        const rows = await writeMetricsCsv(lab.store.metrics, ids, flags.out);
+        print(g.json, { file: path.resolve(flags.out), rows }, () => `wrote ${rows} rows to ${flags.out}`);
+      } finally {
+        lab.close();
+      }
+    });
+
+  program
+    .command('serve')
+    .description('web mode: serve the app and its API over HTTP (loopback and a token by default)')
+    .option('--port <n>', 'port (0 picks a free one)', '8765')
+    .option('--host <host>', 'address to bind', '127.0.0.1')
+    .action(async (flags: { port: string; host: string }, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOpts>();
+      const port = Number(flags.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliInputError(`--port: expected 0..65535, got "${flags.port}"`);
+      const lab = openLab(g);
+      const server = await startWebServer({ service: lab.service, manager: lab.manager, staticDir: rendererDir(), host: flags.host, port });
+      if (!['127.0.0.1', 'localhost', '::1'].includes(flags.host))
+        process.stderr.write(`warning: serving on ${flags.host}, reachable beyond this machine; anyone with the URL can use the lab\n`);
+      lifecycle.keepAlive = true;
+      print(g.json, { url: server.url, port: server.port, db: lab.store.file }, () => server.url);
+      const stop = async () => {
+        await server.close();
+        lab.close();
+        process.exit(0);
+      };
+      process.on('SIGINT', () => void stop());
+      process.on('SIGTERM', () => void stop());
+    });
+
+  program
+    .command('loss')
+    .description('per-pair losses and ∂L/∂logp for given log-probs, through the trainer\'s own code')
+    .requiredOption('--input <file>', 'JSON file, or - for stdin')
+    .action((flags: { input: string }, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOpts>();
+      const { text, source } = readInput(flags.input);
+      let input;
+      try {
+        input = parseLossInspectJson(text, source);
+      } catch (err) {
+        throw new CliInputError((err as Error).message);
+      }
+      const out = inspectLosses(input);
+      print(true, out, () => '');
+      void g;
+    });
+
+  registerSyntheticLabCommands(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (err instanceof CliInputError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      return EXIT.usage;
+    }
+    process.stderr.write(`error: ${(err as Error).message}\n`);
+    return EXIT.failed;
+  }
+}
+

@@ -1,0 +1,34 @@
+import { ipcMain, dialog, BrowserWindow, type IpcMainInvokeEvent } from 'electron';
+import fs from 'node:fs';
+import { z } from 'zod';
+import type { Lab } from '../api/lab';
+import { COMMAND_NAME_LIST, EVENT_CHANNEL, SAVE_FILE_CHANNEL, channelOf } from '../api/command-names';
+
+const SaveFileSchema = z.object({ filename: z.string().min(1).max(255), content: z.string() }).strict();
+
+/** Binds every contract command to ipcMain, accepting calls only from our own renderer's frames. */
+export function bindIpc(lab: Lab, isTrustedUrl: (url: string) => boolean): void {
+  const trusted = (e: IpcMainInvokeEvent) => {
+    const url = e.senderFrame?.url ?? '';
+    return isTrustedUrl(url);
+  };
+  for (const name of COMMAND_NAME_LIST) {
+    ipcMain.handle(channelOf(name), (e, input: unknown) => {
+      if (!trusted(e)) return { ok: false, error: { code: 'invalid_input', message: 'untrusted sender' } };
+      return lab.service.invoke(name, input);
+    });
+  }
+  ipcMain.handle(SAVE_FILE_CHANNEL, async (e, raw: unknown) => {
+    if (!trusted(e)) return { saved: false };
+    const req = SaveFileSchema.parse(raw);
+    const win = BrowserWindow.fromWebContents(e.sender);
+    const opts = { defaultPath: req.filename, filters: [{ name: 'CSV', extensions: ['csv'] }, { name: 'All files', extensions: ['*'] }] };
+    const res = win ? await dialog.showSaveDialog(win, opts) : await dialog.showSaveDialog(opts);
+    if (res.canceled || !res.filePath) return { saved: false };
+    fs.writeFileSync(res.filePath, req.content);
+    return { saved: true, path: res.filePath };
+  });
+  lab.manager.onEvent((event) => {
+    for (const w of BrowserWindow.getAllWindows()) if (!w.isDestroyed()) w.webContents.send(EVENT_CHANNEL, event);
+  });
+}

@@ -1,0 +1,120 @@
+import { app, BrowserWindow, session, shell, screen } from 'electron';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createLab, type Lab } from '../api/lab';
+import { CONTENT_SECURITY_POLICY } from '../api/csp';
+import { resolveDbPath } from '../store/paths';
+import { bindIpc } from './ipc';
+import { utilityWorkerLauncher } from './launch-utility';
+
+app.setName('dpo-lab');
+const here = path.dirname(fileURLToPath(import.meta.url));
+const rendererIndex = path.join(here, '../renderer/index.html');
+const devServer = process.env.ELECTRON_RENDERER_URL;
+
+function isTrustedUrl(url: string): boolean {
+  if (devServer && url.startsWith(devServer)) return true;
+  return url.startsWith(pathToFileURL(rendererIndex).href);
+}
+
+interface WindowState {
+  x?: number;
+  y?: number;
+  width: number;
+  height: number;
+  maximized?: boolean;
+}
+
+function stateFile(): string {
+  return path.join(app.getPath('userData'), 'window-state.json');
+}
+
+/** The last window bounds, if they still fit on a connected display. */
+function loadWindowState(): WindowState {
+  const fallback = { width: 1400, height: 900 };
+  try {
+    const s = JSON.parse(fs.readFileSync(stateFile(), 'utf8')) as WindowState;
+    if (s.x === undefined || s.y === undefined) return { ...fallback, ...s };
+    const visible = screen.getAllDisplays().some((d) => {
+      const b = d.workArea;
+      return s.x! >= b.x - 50 && s.y! >= b.y - 50 && s.x! < b.x + b.width && s.y! < b.y + b.height;
+    });
+    return visible ? s : { ...fallback, width: s.width, height: s.height };
+  } catch {
+    return fallback;
+  }
+}
+
+function saveWindowState(win: BrowserWindow): void {
+  const b = win.getNormalBounds();
+  fs.mkdirSync(path.dirname(stateFile()), { recursive: true });
+  fs.writeFileSync(stateFile(), JSON.stringify({ ...b, maximized: win.isMaximized() }));
+}
+
+function createWindow(): BrowserWindow {
+  const state = loadWindowState();
+  const win = new BrowserWindow({
+    ...state,
+    minWidth: 900,
+    minHeight: 600,
+    title: 'DPO Lab',
+    show: false,
+    webPreferences: {
+      preload: path.join(here, '../preload/index.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+    },
+  });
+  if (state.maximized) win.maximize();
+  win.once('ready-to-show', () => win.show());
+  win.on('close', () => saveWindowState(win));
+  // The app is one page: no navigation away from it, no new windows; links open in the system browser.
+  win.webContents.on('will-navigate', (e, url) => {
+    if (!isTrustedUrl(url)) e.preventDefault();
+  });
+  win.webContents.setWindowOpenHandler(({ url }) => {
+    if (/^https?:\/\//.test(url)) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
+  if (devServer) void win.loadURL(devServer);
+  else void win.loadFile(rendererIndex);
+  return win;
+}
+
+let lab: Lab | null = null;
+
+app.whenReady().then(() => {
+  session.defaultSession.webRequest.onHeadersReceived((details, cb) => {
+    cb({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });
+  });
+  session.defaultSession.setPermissionRequestHandler((_wc, _perm, cb) => cb(false));
+  const dbArg = process.argv.find((a) => a.startsWith('--db='))?.slice('--db='.length);
+  lab = createLab({ dbFile: resolveDbPath(dbArg), mode: 'electron', launcher: utilityWorkerLauncher() });
+  bindIpc(lab, isTrustedUrl);
+  createWindow();
+  if (process.env.DPO_LAB_SMOKE === '1') {
+    // Used by the Electron smoke test: prove the window loaded and the API answers, then quit.
+    setTimeout(async () => {
+      const win = BrowserWindow.getAllWindows()[0];
+      const title = await win.webContents.executeJavaScript('document.title');
+      const info = await lab!.service.invoke('app:info', {});
+      process.stdout.write(`SMOKE ${JSON.stringify({ title, ok: info.ok })}\n`);
+      app.quit();
+    }, 3000);
+  }
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) createWindow();
+  });
+});
+
+app.on('window-all-closed', () => {
+  if (process.platform !== 'darwin') app.quit();
+});
+
+app.on('before-quit', () => {
+  lab?.close();
+  lab = null;
+});

@@ -1,0 +1,9 @@
+import type { RunStatus } from '../store/runs';
+
+/** Everything a window (IPC), a browser (SSE) or the CLI hears about runs as they happen. */
+export type LabEvent =
+  | { type: 'run:status'; runId: number; status: RunStatus; error?: string; backend?: string }
+  | { type: 'run:metrics'; runId: number; steps: number[]; names: string[]; nameIdx: number[]; values: (number | null)[] }
+  | { type: 'run:snapshot'; runId: number; step: number; name: string }
+  | { type: 'run:progress'; runId: number; done: number; total: number; etaSeconds: number | null }
+  | { type: 'sweep:status'; sweepId: number; status: string };

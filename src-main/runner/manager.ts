@@ -1,0 +1,232 @@
+import { EventEmitter } from 'node:events';
+import type { LabStore } from '../store';
+import type { BackendPreference } from '../engine/backend';
+import type { SyntheticConfig } from '../engine/synthetic/config';
+import type { LabEvent } from './events';
+import type { FromWorker, Job, WorkerHandle, WorkerLauncher } from './protocol';
+
+interface JobState {
+  id: number;
+  job: Job;
+  runIds: number[];
+  open: Set<number>;
+  worker?: WorkerHandle;
+  startedAt?: number;
+  cancelRequested: Set<number>;
+  killTimer?: NodeJS.Timeout;
+  done: Promise<void>;
+  resolve: () => void;
+}
+
+export interface ManagerOptions {
+  /** Jobs running at once; each is one worker process. */
+  concurrency?: number;
+  backend?: BackendPreference;
+  /** How long a cancelled worker may take to stop before it is killed. */
+  cancelGraceMs?: number;
+}
+
+/**
+ * Queues jobs, starts one worker process per job, commits what workers stream into the store as it arrives,
+ * and turns a worker that dies into `failed` runs carrying the reason.
+ */
+export class RunManager {
+  private readonly emitter = new EventEmitter();
+  private readonly queue: JobState[] = [];
+  private readonly active = new Set<JobState>();
+  private nextId = 1;
+  private readonly concurrency: number;
+  private readonly backend: BackendPreference;
+  private readonly cancelGraceMs: number;
+
+  constructor(
+    private readonly store: LabStore,
+    private readonly launch: WorkerLauncher,
+    opts: ManagerOptions = {},
+  ) {
+    this.concurrency = opts.concurrency ?? 1;
+    this.backend = opts.backend ?? 'auto';
+    this.cancelGraceMs = opts.cancelGraceMs ?? 3000;
+    this.emitter.setMaxListeners(100);
+  }
+
+  onEvent(listener: (e: LabEvent) => void): () => void {
+    this.emitter.on('event', listener);
+    return () => this.emitter.off('event', listener);
+  }
+
+  private emit(e: LabEvent): void {
+    this.emitter.emit('event', e);
+  }
+
+  /** Queues already-created runs as one synthetic job (one batched tensor program). */
+  enqueueSynthetic(runs: { runId: number; config: SyntheticConfig; dataset?: unknown }[]): { jobId: number; done: Promise<void> } {
+    const job: Job = { kind: 'synthetic', backend: this.backend, runs };
+    this.store.runs.claim(runs.map((r) => r.runId));
+    let resolve!: () => void;
+    const done = new Promise<void>((r) => (resolve = r));
+    const state: JobState = {
+      id: this.nextId++,
+      job,
+      runIds: runs.map((r) => r.runId),
+      open: new Set(runs.map((r) => r.runId)),
+      cancelRequested: new Set(),
+      done,
+      resolve,
+    };
+    this.queue.push(state);
+    for (const id of state.runIds) this.emit({ type: 'run:status', runId: id, status: 'queued' });
+    this.pump();
+    return { jobId: state.id, done };
+  }
+
+  get runningCount(): number {
+    let n = 0;
+    for (const j of this.active) n += j.open.size;
+    return n;
+  }
+
+  /** Resolves when nothing is queued or running. */
+  async idle(): Promise<void> {
+    while (this.queue.length || this.active.size) {
+      await Promise.all([...this.queue, ...this.active].map((j) => j.done));
+    }
+  }
+
+  cancel(runId: number): boolean {
+    const queued = this.queue.find((j) => j.open.has(runId));
+    if (queued) {
+      this.closeRun(queued, runId, 'cancelled');
+      if (!queued.open.size) {
+        this.queue.splice(this.queue.indexOf(queued), 1);
+        queued.resolve();
+      }
+      return true;
+    }
+    const job = [...this.active].find((j) => j.open.has(runId));
+    if (!job) return false;
+    job.cancelRequested.add(runId);
+    job.worker?.send({ type: 'cancel', runId });
+    if (job.cancelRequested.size >= job.open.size && !job.killTimer) {
+      // A worker stuck in a long kernel cannot read messages; don't let it hold the queue.
+      job.killTimer = setTimeout(() => job.worker?.kill('SIGKILL'), this.cancelGraceMs);
+    }
+    return true;
+  }
+
+  /** Stops everything (app quitting): queued and running runs become failed with the reason. */
+  shutdown(reason = 'the app was closed while the run was in progress'): void {
+    for (const j of this.queue.splice(0)) {
+      for (const id of [...j.open]) this.closeRun(j, id, 'failed', reason);
+      j.resolve();
+    }
+    for (const j of this.active) {
+      for (const id of [...j.open]) this.closeRun(j, id, 'failed', reason);
+      j.worker?.kill('SIGKILL');
+    }
+  }
+
+  private pump(): void {
+    while (this.active.size < this.concurrency && this.queue.length) {
+      const job = this.queue.shift()!;
+      this.active.add(job);
+      this.start(job);
+    }
+  }
+
+  private start(job: JobState): void {
+    job.startedAt = Date.now();
+    let worker: WorkerHandle;
+    try {
+      worker = this.launch();
+    } catch (err) {
+      for (const id of [...job.open]) this.closeRun(job, id, 'failed', `could not start a worker: ${(err as Error).message}`);
+      this.finishJob(job);
+      return;
+    }
+    job.worker = worker;
+    worker.onMessage((msg) => {
+      try {
+        this.handle(job, msg);
+      } catch (err) {
+        // A message we cannot store is a failure of the run, not of the app.
+        for (const id of [...job.open]) this.closeRun(job, id, 'failed', `could not record worker output: ${(err as Error).message}`);
+        worker.kill('SIGKILL');
+      }
+    });
+    worker.onExit((code, signal) => {
+      const why = signal ? `worker process was killed (${signal})` : `worker process exited with code ${code}`;
+      for (const id of [...job.open]) {
+        if (job.cancelRequested.has(id)) this.closeRun(job, id, 'cancelled');
+        else this.closeRun(job, id, 'failed', `${why} before the run finished`);
+      }
+      this.finishJob(job);
+    });
+    for (const c of job.cancelRequested) worker.send({ type: 'cancel', runId: c });
+    worker.send({ type: 'start', job: job.job });
+  }
+
+  private finishJob(job: JobState): void {
+    if (job.killTimer) clearTimeout(job.killTimer);
+    if (!this.active.delete(job)) return;
+    job.resolve();
+    this.pump();
+  }
+
+  private closeRun(job: JobState, runId: number, status: 'done' | 'failed' | 'cancelled', error?: string, final?: object): void {
+    if (!job.open.delete(runId)) return;
+    this.store.runs.finish(runId, status, { error, final });
+    this.emit({ type: 'run:status', runId, status, error });
+  }
+
+  private handle(job: JobState, msg: FromWorker): void {
+    const store = this.store;
+    switch (msg.type) {
+      case 'hello':
+        for (const id of job.open) {
+          store.runs.markRunning(id, { backend: msg.backend.label, versions: msg.backend.versions, ownerPid: process.pid });
+          this.emit({ type: 'run:status', runId: id, status: 'running', backend: msg.backend.label });
+        }
+        return;
+      case 'metrics': {
+        if (!job.open.has(msg.runId)) return;
+        store.metrics.append(msg.runId, msg.batch);
+        const b = msg.batch;
+        this.emit({
+          type: 'run:metrics',
+          runId: msg.runId,
+          steps: Array.from(b.steps),
+          names: [...b.names],
+          nameIdx: Array.from(b.nameIdx),
+          values: Array.from(b.values, (v) => (Number.isFinite(v) ? v : null)),
+        });
+        return;
+      }
+      case 'snapshot':
+        if (!job.open.has(msg.runId)) return;
+        store.metrics.appendSnapshot(msg.runId, msg.step, msg.name, msg.data);
+        this.emit({ type: 'run:snapshot', runId: msg.runId, step: msg.step, name: msg.name });
+        return;
+      case 'artifact':
+        store.artifacts.put(msg.runId, msg.kind, msg.name, msg.content);
+        return;
+      case 'progress': {
+        const elapsed = (Date.now() - (job.startedAt ?? Date.now())) / 1000;
+        const eta = msg.done > 0 ? (elapsed * (msg.total - msg.done)) / msg.done : null;
+        for (const id of job.open) this.emit({ type: 'run:progress', runId: id, done: msg.done, total: msg.total, etaSeconds: eta });
+        return;
+      }
+      case 'runDone':
+        this.closeRun(job, msg.runId, 'done', undefined, msg.final);
+        return;
+      case 'runFailed':
+        this.closeRun(job, msg.runId, 'failed', msg.error);
+        return;
+      case 'runCancelled':
+        this.closeRun(job, msg.runId, 'cancelled');
+        return;
+      case 'jobDone':
+        return;
+    }
+  }
+}

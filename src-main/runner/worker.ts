@@ -1,0 +1,177 @@
+/**
+ * The experiment process: owns the tfjs backend, runs one job, streams its output to the parent, exits.
+ * Started as a Node child process (CLI, web mode) or an Electron utilityProcess (desktop app).
+ */
+import { initBackend } from '../engine/backend';
+import { RunCancelled, type RunSink } from '../engine/sink';
+import { runSyntheticBatch } from '../engine/synthetic/experiment';
+import type { SyntheticDataset } from '../engine/synthetic/dataset';
+import type { FromWorker, Job, ToWorker } from './protocol';
+
+/** Rows are held at most this long before they reach the parent, which commits them at once. */
+const FLUSH_MS = 200;
+const YIELD_MS = 50;
+
+interface ParentPort {
+  on(event: 'message', cb: (e: { data: unknown }) => void): void;
+  postMessage(msg: unknown): void;
+}
+const electronPort = (process as unknown as { parentPort?: ParentPort }).parentPort;
+
+function send(msg: FromWorker): void {
+  if (electronPort) electronPort.postMessage(msg);
+  else process.send?.(msg);
+}
+
+/** Sends the job's last message, then exits once it is on its way (an open IPC channel keeps a child alive). */
+function sendLastAndExit(msg: FromWorker): void {
+  if (electronPort) {
+    electronPort.postMessage(msg);
+    setTimeout(() => process.exit(0), 100);
+  } else if (process.send) process.send(msg, () => process.exit(0));
+  else process.exit(0);
+}
+
+function onMessage(cb: (msg: ToWorker) => void): void {
+  if (electronPort) electronPort.on('message', (e) => cb(e.data as ToWorker));
+  else process.on('message', (m) => cb(m as ToWorker));
+}
+
+class RowBuffer {
+  steps: number[] = [];
+  nameIdx: number[] = [];
+  values: number[] = [];
+  names: string[] = [];
+  private index = new Map<string, number>();
+  push(step: number, names: readonly string[], values: ArrayLike<number>): void {
+    for (let i = 0; i < names.length; i++) {
+      let k = this.index.get(names[i]);
+      if (k === undefined) {
+        k = this.names.length;
+        this.names.push(names[i]);
+        this.index.set(names[i], k);
+      }
+      this.steps.push(step);
+      this.nameIdx.push(k);
+      this.values.push(values[i]);
+    }
+  }
+  take(): { steps: Int32Array; nameIdx: Uint16Array; names: string[]; values: Float64Array } | null {
+    if (!this.steps.length) return null;
+    const out = {
+      steps: Int32Array.from(this.steps),
+      nameIdx: Uint16Array.from(this.nameIdx),
+      names: this.names,
+      values: Float64Array.from(this.values),
+    };
+    this.steps = [];
+    this.nameIdx = [];
+    this.values = [];
+    this.names = [];
+    this.index = new Map();
+    return out;
+  }
+}
+
+class WorkerSink implements RunSink {
+  private buffers: RowBuffer[];
+  private lastFlush = Date.now();
+  private lastYield = Date.now();
+  readonly cancelled = new Set<number>();
+  private cancelAll = false;
+
+  constructor(private readonly runIds: number[]) {
+    this.buffers = runIds.map(() => new RowBuffer());
+  }
+  cancel(runId: number | null): void {
+    if (runId === null) this.cancelAll = true;
+    else if (this.runIds.includes(runId)) this.cancelled.add(runId);
+    if (this.cancelled.size === this.runIds.length) this.cancelAll = true;
+  }
+  isCancelled(run: number): boolean {
+    return this.cancelAll || this.cancelled.has(this.runIds[run]);
+  }
+  metrics(run: number, step: number, names: readonly string[], values: ArrayLike<number>): void {
+    if (this.isCancelled(run)) return;
+    this.buffers[run].push(step, names, values);
+  }
+  snapshot(run: number, step: number, name: string, data: unknown): void {
+    if (this.isCancelled(run)) return;
+    this.flush();
+    send({ type: 'snapshot', runId: this.runIds[run], step, name, data: data as number[][] });
+  }
+  private lastProgress = 0;
+  progress(done: number, total: number): void {
+    const now = Date.now();
+    // The bar needs a few updates a second, not one message per step.
+    if (done < total && now - this.lastProgress < FLUSH_MS) return;
+    this.lastProgress = now;
+    send({ type: 'progress', done, total });
+  }
+  flush(): void {
+    this.lastFlush = Date.now();
+    this.buffers.forEach((b, i) => {
+      const batch = b.take();
+      if (batch) send({ type: 'metrics', runId: this.runIds[i], batch });
+    });
+  }
+  async poll(): Promise<boolean> {
+    const now = Date.now();
+    if (now - this.lastFlush >= FLUSH_MS) this.flush();
+    if (now - this.lastYield >= YIELD_MS) {
+      this.lastYield = now;
+      await new Promise<void>((r) => setImmediate(r));
+    }
+    return this.cancelAll;
+  }
+}
+
+async function runJob(job: Job, sink: WorkerSink): Promise<void> {
+  const ids = job.runs.map((r) => r.runId);
+  try {
+    const results = await runSyntheticBatch(
+      job.runs.map((r) => ({ config: r.config, dataset: r.dataset as SyntheticDataset | undefined })),
+      sink,
+    );
+    sink.flush();
+    results.forEach((res, i) => {
+      const runId = ids[i];
+      if (sink.isCancelled(i)) return send({ type: 'runCancelled', runId });
+      send({ type: 'artifact', runId, kind: 'dataset', name: 'dataset.json', content: JSON.stringify(res.dataset) });
+      send({ type: 'runDone', runId, final: res.final });
+    });
+  } catch (err) {
+    sink.flush();
+    for (const runId of ids) {
+      if (err instanceof RunCancelled || sink.cancelled.has(runId)) send({ type: 'runCancelled', runId });
+      else send({ type: 'runFailed', runId, error: (err as Error).message ?? String(err) });
+    }
+  }
+}
+
+let sink: WorkerSink | null = null;
+const pendingCancels: (number | null)[] = [];
+onMessage((msg) => {
+  if (msg.type === 'cancel') {
+    if (sink) sink.cancel(msg.runId);
+    else pendingCancels.push(msg.runId);
+    return;
+  }
+  if (msg.type === 'start') {
+    void (async () => {
+      const ids = msg.job.runs.map((r) => r.runId);
+      try {
+        const backend = await initBackend(msg.job.backend);
+        send({ type: 'hello', pid: process.pid, backend });
+      } catch (err) {
+        for (const runId of ids) send({ type: 'runFailed', runId, error: (err as Error).message });
+        sendLastAndExit({ type: 'jobDone' });
+        return;
+      }
+      sink = new WorkerSink(ids);
+      pendingCancels.forEach((c) => sink!.cancel(c));
+      await runJob(msg.job, sink);
+      sendLastAndExit({ type: 'jobDone' });
+    })();
+  }
+});

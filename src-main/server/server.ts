@@ -1,0 +1,196 @@
+import http from 'node:http';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { LabService } from '../api/service';
+import type { RunManager } from '../runner/manager';
+import { CONTENT_SECURITY_POLICY } from '../api/csp';
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.wasm': 'application/wasm',
+};
+const COOKIE = 'dpo_lab_token';
+const MAX_BODY = 64 * 1024 * 1024;
+
+export interface WebServerOptions {
+  service: LabService;
+  manager: RunManager;
+  /** Folder holding the built renderer (out/renderer). */
+  staticDir: string;
+  host?: string;
+  port?: number;
+  /** Fixed token (tests); random otherwise. */
+  token?: string;
+}
+
+export interface WebServer {
+  url: string;
+  token: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+function sameToken(a: string | undefined, b: string): boolean {
+  if (!a) return false;
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && crypto.timingSafeEqual(x, y);
+}
+
+function cookieToken(req: http.IncomingMessage): string | undefined {
+  const raw = req.headers.cookie ?? '';
+  for (const part of raw.split(';')) {
+    const [k, ...v] = part.trim().split('=');
+    if (k === COOKIE) return decodeURIComponent(v.join('='));
+  }
+  return undefined;
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+async function readBody(req: http.IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > MAX_BODY) throw new Error(`request body larger than ${MAX_BODY} bytes`);
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * Web mode: the built renderer plus the API over HTTP, live events over server-sent events. Loopback by
+ * default and guarded by a token given in the URL (as Jupyter does), then kept in an HttpOnly cookie.
+ */
+export async function startWebServer(opts: WebServerOptions): Promise<WebServer> {
+  const token = opts.token ?? crypto.randomBytes(24).toString('hex');
+  const host = opts.host ?? '127.0.0.1';
+  const staticRoot = path.resolve(opts.staticDir);
+  const sseClients = new Set<http.ServerResponse>();
+
+  const server = http.createServer((req, res) => {
+    void handle(req, res).catch((err: Error) => {
+      if (!res.headersSent) sendJson(res, 500, { ok: false, error: { code: 'internal', message: err.message } });
+      else res.end();
+    });
+  });
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const queryToken = url.searchParams.get('token') ?? undefined;
+    const bearer = req.headers.authorization?.replace(/^Bearer\s+/i, '');
+    const authorised = sameToken(queryToken, token) || sameToken(bearer, token) || sameToken(cookieToken(req), token);
+    res.setHeader('x-content-type-options', 'nosniff');
+    res.setHeader('referrer-policy', 'no-referrer');
+    if (!authorised) {
+      if (url.pathname.startsWith('/api/')) {
+        sendJson(res, 401, { ok: false, error: { code: 'unauthorised', message: 'missing or wrong token; open the URL printed by `dpo-lab serve`' } });
+      } else {
+        res.writeHead(401, { 'content-type': 'text/plain; charset=utf-8' });
+        res.end('401: DPO Lab needs the token from the URL printed by `dpo-lab serve` (…/?token=…).\n');
+      }
+      return;
+    }
+    if (sameToken(queryToken, token)) {
+      res.setHeader('set-cookie', `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`);
+    }
+
+    if (url.pathname === '/api/events' && req.method === 'GET') {
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        connection: 'keep-alive',
+      });
+      res.write('retry: 2000\n\n');
+      const only = url.searchParams.get('runs')?.split(',').map(Number).filter(Number.isFinite);
+      const off = opts.manager.onEvent((e) => {
+        if (only?.length && 'runId' in e && !only.includes(e.runId)) return;
+        res.write(`data: ${JSON.stringify(e)}\n\n`);
+      });
+      const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
+      sseClients.add(res);
+      req.on('close', () => {
+        off();
+        clearInterval(ping);
+        sseClients.delete(res);
+      });
+      return;
+    }
+
+    if (url.pathname.startsWith('/api/')) {
+      if (req.method !== 'POST') {
+        sendJson(res, 405, { ok: false, error: { code: 'invalid_input', message: 'API commands are POST requests' } });
+        return;
+      }
+      const command = decodeURIComponent(url.pathname.slice('/api/'.length));
+      let input: unknown = {};
+      try {
+        const text = await readBody(req);
+        input = text.trim() ? JSON.parse(text) : {};
+      } catch (err) {
+        sendJson(res, 400, { ok: false, error: { code: 'invalid_input', message: `request body: ${(err as Error).message}` } });
+        return;
+      }
+      const result = await opts.service.invoke(command, input);
+      const status = result.ok ? 200 : result.error.code === 'not_found' ? 404 : result.error.code === 'internal' ? 500 : result.error.code === 'conflict' ? 409 : 400;
+      sendJson(res, status, result);
+      return;
+    }
+
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405).end();
+      return;
+    }
+    let file = path.resolve(staticRoot, '.' + decodeURIComponent(url.pathname));
+    if (!file.startsWith(staticRoot)) {
+      res.writeHead(403).end();
+      return;
+    }
+    if (!fs.existsSync(file) || fs.statSync(file).isDirectory()) file = path.join(staticRoot, 'index.html');
+    if (!fs.existsSync(file)) {
+      res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end(`The renderer is not built (${staticRoot} has no index.html). Run \`npm run build\` first.\n`);
+      return;
+    }
+    res.writeHead(200, {
+      'content-type': MIME[path.extname(file)] ?? 'application/octet-stream',
+      'content-security-policy': CONTENT_SECURITY_POLICY,
+      'cache-control': file.endsWith('index.html') ? 'no-store' : 'max-age=3600',
+    });
+    if (req.method === 'HEAD') res.end();
+    else fs.createReadStream(file).pipe(res);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 8765, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${shownHost}:${port}/?token=${token}`,
+    token,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const c of sseClients) c.end();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

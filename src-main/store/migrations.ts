@@ -1,0 +1,77 @@
+/**
+ * Versioned schema: entry i takes a database from user_version i to i + 1. Never edit a shipped entry;
+ * append a new one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  /* 1: the first schema */ `
+  CREATE TABLE sweeps (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    preset TEXT,
+    config TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'queued',
+    summary TEXT,
+    created_at INTEGER NOT NULL,
+    finished_at INTEGER
+  );
+  CREATE TABLE runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('queued','running','done','failed','cancelled')),
+    config TEXT NOT NULL,
+    seed INTEGER,
+    backend TEXT,
+    versions TEXT,
+    final TEXT,
+    error TEXT,
+    tags TEXT NOT NULL DEFAULT '[]',
+    notes TEXT NOT NULL DEFAULT '',
+    sweep_id INTEGER REFERENCES sweeps(id) ON DELETE SET NULL,
+    owner_pid INTEGER,
+    created_at INTEGER NOT NULL,
+    started_at INTEGER,
+    finished_at INTEGER
+  );
+  CREATE INDEX runs_sweep ON runs(sweep_id);
+  CREATE INDEX runs_status ON runs(status);
+  CREATE TABLE metric_names (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE
+  );
+  -- One row per (run, metric, step); names are interned because a sweep writes millions of rows.
+  CREATE TABLE metrics (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    name_id INTEGER NOT NULL REFERENCES metric_names(id),
+    step INTEGER NOT NULL,
+    value REAL,
+    PRIMARY KEY (run_id, name_id, step)
+  ) WITHOUT ROWID;
+  CREATE TABLE snapshots (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    step INTEGER NOT NULL,
+    shape TEXT NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (run_id, name, step)
+  ) WITHOUT ROWID;
+  CREATE TABLE eval_results (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    value REAL,
+    details TEXT,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX eval_results_run ON eval_results(run_id);
+  CREATE TABLE artifacts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id INTEGER REFERENCES runs(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    content TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX artifacts_run ON artifacts(run_id);
+  `,
+];

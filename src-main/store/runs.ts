@@ -1,0 +1,229 @@
+import type { Db } from './db';
+
+export const RUN_STATUSES = ['queued', 'running', 'done', 'failed', 'cancelled'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+export const RUN_KINDS = ['synthetic'] as const;
+export type RunKind = (typeof RUN_KINDS)[number];
+
+export interface RunSummary {
+  id: number;
+  name: string;
+  kind: RunKind;
+  status: RunStatus;
+  /** The loss the run trains with, lifted out of its config for lists and filters. */
+  loss: string | null;
+  seed: number | null;
+  sweepId: number | null;
+  tags: string[];
+  final: Record<string, number> | null;
+  error: string | null;
+  backend: string | null;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+}
+
+export interface RunDetail extends RunSummary {
+  config: Record<string, unknown>;
+  versions: Record<string, string> | null;
+  notes: string;
+  metricNames: string[];
+  snapshotNames: string[];
+}
+
+export interface NewRun {
+  name: string;
+  kind: RunKind;
+  config: Record<string, unknown>;
+  seed?: number | null;
+  sweepId?: number | null;
+  tags?: string[];
+}
+
+export interface RunQuery {
+  kind?: RunKind;
+  status?: RunStatus;
+  loss?: string;
+  tag?: string;
+  sweepId?: number;
+  search?: string;
+  limit?: number;
+}
+
+interface RunRow {
+  id: number;
+  name: string;
+  kind: RunKind;
+  status: RunStatus;
+  config: string;
+  seed: number | null;
+  backend: string | null;
+  versions: string | null;
+  final: string | null;
+  error: string | null;
+  tags: string;
+  notes: string;
+  sweep_id: number | null;
+  owner_pid: number | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
+function parseJson<T>(text: string | null): T | null {
+  return text == null ? null : (JSON.parse(text) as T);
+}
+
+function toSummary(r: RunRow): RunSummary {
+  const config = JSON.parse(r.config) as Record<string, unknown>;
+  return {
+    id: r.id,
+    name: r.name,
+    kind: r.kind,
+    status: r.status,
+    loss: typeof config.loss === 'string' ? config.loss : null,
+    seed: r.seed,
+    sweepId: r.sweep_id,
+    tags: JSON.parse(r.tags) as string[],
+    final: parseJson<Record<string, number>>(r.final),
+    error: r.error,
+    backend: r.backend,
+    createdAt: r.created_at,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+  };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Runs and their lifecycle. Everything is synchronous: better-sqlite3 is, and that keeps ordering obvious. */
+export class RunStore {
+  constructor(private readonly db: Db) {}
+
+  create(run: NewRun): number {
+    const info = this.db
+      .prepare(
+        `INSERT INTO runs (name, kind, status, config, seed, sweep_id, tags, created_at)
+         VALUES (?, ?, 'queued', ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        run.name,
+        run.kind,
+        JSON.stringify(run.config),
+        run.seed ?? null,
+        run.sweepId ?? null,
+        JSON.stringify(run.tags ?? []),
+        Date.now(),
+      );
+    return Number(info.lastInsertRowid);
+  }
+
+  createMany(runs: NewRun[]): number[] {
+    return this.db.transaction(() => runs.map((r) => this.create(r)))();
+  }
+
+  markRunning(id: number, info: { backend: string; versions: Record<string, string>; ownerPid: number }): void {
+    this.db
+      .prepare(
+        `UPDATE runs SET status = 'running', backend = ?, versions = ?, owner_pid = ?, started_at = ?
+         WHERE id = ? AND status IN ('queued', 'running')`,
+      )
+      .run(info.backend, JSON.stringify(info.versions), info.ownerPid, Date.now(), id);
+  }
+
+  /** Moves a run to a terminal status. A run already terminal keeps its first outcome. */
+  finish(id: number, status: 'done' | 'failed' | 'cancelled', extra: { final?: object; error?: string } = {}): boolean {
+    const info = this.db
+      .prepare(
+        `UPDATE runs SET status = ?, final = COALESCE(?, final), error = ?, finished_at = ?
+         WHERE id = ? AND status IN ('queued', 'running')`,
+      )
+      .run(status, extra.final ? JSON.stringify(extra.final) : null, extra.error ?? null, Date.now(), id);
+    return info.changes > 0;
+  }
+
+  /**
+   * Runs left 'queued' or 'running' by a process that no longer exists (the app or CLI was killed) are
+   * marked failed, so the list never shows a run that will not move again.
+   */
+  failOrphans(): number[] {
+    const rows = this.db
+      .prepare(`SELECT id, owner_pid FROM runs WHERE status IN ('queued', 'running')`)
+      .all() as { id: number; owner_pid: number | null }[];
+    const orphans = rows.filter((r) => r.owner_pid == null || (r.owner_pid !== process.pid && !isAlive(r.owner_pid)));
+    for (const r of orphans) this.finish(r.id, 'failed', { error: 'interrupted: the process running it exited' });
+    return orphans.map((r) => r.id);
+  }
+
+  claim(ids: number[]): void {
+    const stmt = this.db.prepare(`UPDATE runs SET owner_pid = ? WHERE id = ?`);
+    this.db.transaction(() => ids.forEach((id) => stmt.run(process.pid, id)))();
+  }
+
+  get(id: number): RunDetail | undefined {
+    const r = this.db.prepare(`SELECT * FROM runs WHERE id = ?`).get(id) as RunRow | undefined;
+    if (!r) return undefined;
+    const metricNames = (
+      this.db
+        .prepare(
+          `SELECT DISTINCT n.name FROM metrics m JOIN metric_names n ON n.id = m.name_id WHERE m.run_id = ? ORDER BY n.name`,
+        )
+        .all(id) as { name: string }[]
+    ).map((x) => x.name);
+    const snapshotNames = (
+      this.db.prepare(`SELECT DISTINCT name FROM snapshots WHERE run_id = ? ORDER BY name`).all(id) as { name: string }[]
+    ).map((x) => x.name);
+    return {
+      ...toSummary(r),
+      config: JSON.parse(r.config) as Record<string, unknown>,
+      versions: parseJson<Record<string, string>>(r.versions),
+      notes: r.notes,
+      metricNames,
+      snapshotNames,
+    };
+  }
+
+  list(q: RunQuery = {}): RunSummary[] {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (q.kind) (where.push('kind = ?'), args.push(q.kind));
+    if (q.status) (where.push('status = ?'), args.push(q.status));
+    if (q.loss) (where.push(`json_extract(config, '$.loss') = ?`), args.push(q.loss));
+    if (q.sweepId != null) (where.push('sweep_id = ?'), args.push(q.sweepId));
+    if (q.tag) (where.push(`EXISTS (SELECT 1 FROM json_each(tags) WHERE value = ?)`), args.push(q.tag));
+    if (q.search) {
+      where.push(`(name LIKE ? OR notes LIKE ? OR config LIKE ? OR tags LIKE ?)`);
+      const s = `%${q.search}%`;
+      args.push(s, s, s, s);
+    }
+    const sql = `SELECT * FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`;
+    args.push(q.limit ?? 10_000);
+    return (this.db.prepare(sql).all(...args) as RunRow[]).map(toSummary);
+  }
+
+  update(id: number, patch: { name?: string; tags?: string[]; notes?: string }): boolean {
+    const sets: string[] = [];
+    const args: (string | number)[] = [];
+    if (patch.name !== undefined) (sets.push('name = ?'), args.push(patch.name));
+    if (patch.tags !== undefined) (sets.push('tags = ?'), args.push(JSON.stringify(patch.tags)));
+    if (patch.notes !== undefined) (sets.push('notes = ?'), args.push(patch.notes));
+    if (!sets.length) return this.get(id) !== undefined;
+    return this.db.prepare(`UPDATE runs SET ${sets.join(', ')} WHERE id = ?`).run(...args, id).changes > 0;
+  }
+
+  delete(id: number): boolean {
+    return this.db.prepare(`DELETE FROM runs WHERE id = ?`).run(id).changes > 0;
+  }
+
+  statusOf(id: number): RunStatus | undefined {
+    const r = this.db.prepare(`SELECT status FROM runs WHERE id = ?`).get(id) as { status: RunStatus } | undefined;
+    return r?.status;
+  }
+}
