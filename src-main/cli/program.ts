@@ -161,13 +161,13 @@ export function buildProgram(): Command {
     .action((flags: { input: string }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOpts>();
       const { text, source } = readInput(flags.input);
-      let input;
+      let out;
       try {
-        input = parseLossInspectJson(text, source);
+        out = inspectLosses(parseLossInspectJson(text, source));
       } catch (err) {
         throw new CliInputError((err as Error).message);
       }
-      const out = inspectLosses(input);
+      // The output is JSON either way: it is meant for scripts and for eyeballing alike.
       print(true, out, () => '');
       void g;
     });
