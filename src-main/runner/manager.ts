@@ -80,6 +80,11 @@ export class RunManager {
     return { jobId: state.id, done };
   }
 
+  /** Process ids of the workers now running (diagnostics, and the crash tests). */
+  workerPids(): number[] {
+    return [...this.active].map((j) => j.worker?.pid).filter((p): p is number => typeof p === 'number');
+  }
+
   get runningCount(): number {
     let n = 0;
     for (const j of this.active) n += j.open.size;
