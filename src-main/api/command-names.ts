@@ -17,6 +17,8 @@ export const COMMAND_NAME_LIST = [
   'theory:compute',
   'sweeps:list',
   'sweeps:get',
+  'sweeps:start',
+  'sweeps:cancel',
 ] as const;
 
 export const EVENT_CHANNEL = 'lab:event';

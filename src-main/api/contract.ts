@@ -11,6 +11,11 @@ import type { Series } from '../store/metrics';
 import type { SweepRecord } from '../store/sweeps';
 import type { BackendInfo } from '../engine/backend';
 import { TheoryInputSchema, type TheoryResult } from '../engine/synthetic/theory';
+import { SweepStartSchema } from './sweeps';
+import { LabError, issuesFromZod } from './errors';
+export { LabError, issuesFromZod } from './errors';
+export type { FieldIssue, LabErrorBody, Envelope } from './errors';
+import type { Envelope } from './errors';
 
 const RunId = z.number().int().positive();
 const Empty = z.object({}).strict().default({});
@@ -67,6 +72,8 @@ export const commandInputs = {
   'theory:compute': TheoryInputSchema,
   'sweeps:list': Empty,
   'sweeps:get': z.object({ id: RunId }).strict(),
+  'sweeps:start': SweepStartSchema,
+  'sweeps:cancel': z.object({ id: RunId }).strict(),
 } as const;
 
 export type CommandName = keyof typeof commandInputs;
@@ -97,6 +104,8 @@ export interface CommandOutputs {
   'theory:compute': TheoryResult;
   'sweeps:list': SweepRecord[];
   'sweeps:get': SweepRecord;
+  'sweeps:start': { sweepId: number; runIds: number[] };
+  'sweeps:cancel': { ok: boolean; cancelled: number };
 }
 
 export type CommandInput<C extends CommandName> = z.input<(typeof commandInputs)[C]>;
@@ -104,42 +113,6 @@ export type CommandParsed<C extends CommandName> = z.output<(typeof commandInput
 
 /** What every front door gives the renderer: one async function per command. */
 export type LabApi = { [C in CommandName]: (input: CommandInput<C>) => Promise<CommandOutputs[C]> };
-
-export interface FieldIssue {
-  /** dotted path of the offending field, e.g. "config.lr" */
-  path: string;
-  message: string;
-}
-
-export interface LabErrorBody {
-  code: 'invalid_input' | 'not_found' | 'conflict' | 'internal';
-  message: string;
-  issues?: FieldIssue[];
-}
-
-/** The envelope that crosses IPC and HTTP: errors travel as data, never as stack traces. */
-export type Envelope<T> = { ok: true; value: T } | { ok: false; error: LabErrorBody };
-
-export class LabError extends Error {
-  constructor(
-    readonly code: LabErrorBody['code'],
-    message: string,
-    readonly issues?: FieldIssue[],
-  ) {
-    super(message);
-    this.name = 'LabError';
-  }
-  toBody(): LabErrorBody {
-    return { code: this.code, message: this.message, ...(this.issues ? { issues: this.issues } : {}) };
-  }
-}
-
-export function issuesFromZod(err: z.ZodError, prefix = ''): FieldIssue[] {
-  return err.issues.map((i) => ({
-    path: [prefix, ...i.path.map(String)].filter(Boolean).join('.') || '(input)',
-    message: i.message,
-  }));
-}
 
 /** Validates a command's input against its schema, throwing a LabError that names each bad field. */
 export function parseInput<C extends CommandName>(command: C, raw: unknown): CommandParsed<C> {
@@ -160,6 +133,7 @@ export type { LabEvent } from '../runner/events';
 export type { RunSummary, RunDetail, RunStatus } from '../store/runs';
 export type { Series } from '../store/metrics';
 export type { SweepRecord } from '../store/sweeps';
+export type { SweepSummary, SweepCell } from './sweeps';
 export type { BackendInfo } from '../engine/backend';
 export type { TheoryResult } from '../engine/synthetic/theory';
 

@@ -4,6 +4,7 @@ import type { BackendInfo } from '../engine/backend';
 import { metricsCsv, tableCsv } from '../store/export';
 import { computeTheory } from '../engine/synthetic/theory';
 import { startSyntheticRuns } from './synthetic-runs';
+import { startSweep } from './sweeps';
 import {
   LabError,
   parseInput,
@@ -27,6 +28,8 @@ type Handlers = { [C in CommandName]: (input: CommandParsed<C>) => CommandOutput
 /** Implements the contract once; every front door forwards raw input here. */
 export class LabService {
   private lastBackend: BackendInfo | null = null;
+  /** Resolves when a sweep started by this service is summarised (the CLI waits on it). */
+  readonly sweepsDone = new Map<number, Promise<void>>();
   private readonly handlers: Handlers;
 
   constructor(private readonly ctx: ServiceContext) {
@@ -35,6 +38,11 @@ export class LabService {
       const run = store.runs.get(id);
       if (!run) throw new LabError('not_found', `run ${id} does not exist`, [{ path: 'id', message: `no run with id ${id}` }]);
       return run;
+    };
+    const mustGetSweep = (id: number) => {
+      const s = store.sweeps.get(id);
+      if (!s) throw new LabError('not_found', `sweep ${id} does not exist`, [{ path: 'id', message: `no sweep with id ${id}` }]);
+      return s;
     };
     manager.onEvent((e) => {
       if (e.type === 'run:status' && e.backend) this.lastBackend = { ...(this.lastBackend ?? { name: '', notes: [], versions: {} }), label: e.backend };
@@ -82,10 +90,19 @@ export class LabService {
       'table:exportCsv': ({ filename, header, rows }) => ({ filename, csv: tableCsv(header, rows) }),
       'theory:compute': (input) => computeTheory(input),
       'sweeps:list': () => store.sweeps.list(),
-      'sweeps:get': ({ id }) => {
-        const s = store.sweeps.get(id);
-        if (!s) throw new LabError('not_found', `sweep ${id} does not exist`);
-        return s;
+      'sweeps:get': ({ id }) => mustGetSweep(id),
+      'sweeps:start': (input) => {
+        const { sweepId, runIds, done } = startSweep(store, manager, input);
+        manager.publish({ type: 'sweep:status', sweepId, status: 'running' });
+        void done.then(() => manager.publish({ type: 'sweep:status', sweepId, status: mustGetSweep(sweepId).status }));
+        this.sweepsDone.set(sweepId, done);
+        return { sweepId, runIds };
+      },
+      'sweeps:cancel': ({ id }) => {
+        const sweep = mustGetSweep(id);
+        let cancelled = 0;
+        for (const runId of sweep.runIds) if (manager.cancel(runId)) cancelled++;
+        return { ok: true, cancelled };
       },
     };
   }

@@ -2,7 +2,8 @@ import type { LabStore } from '../store';
 import type { RunManager } from '../runner/manager';
 import type { SyntheticConfig } from '../engine/synthetic/config';
 import { parseDatasetForConfig } from '../engine/synthetic/dataset';
-import { LabError, type CommandParsed } from './contract';
+import type { CommandParsed } from './contract';
+import { LabError } from './errors';
 
 export function runName(c: SyntheticConfig): string {
   return `${c.loss} · ${c.model} · mask ${c.mask} · seed ${c.seed}`;

@@ -55,6 +55,11 @@ export class RunManager {
     return () => this.emitter.off('event', listener);
   }
 
+  /** Lets other parts of the lab (sweeps) speak on the same event stream. */
+  publish(e: LabEvent): void {
+    this.emit(e);
+  }
+
   private emit(e: LabEvent): void {
     this.emitter.emit('event', e);
   }

@@ -1,0 +1,129 @@
+import { z } from 'zod';
+import type { LabStore } from '../store';
+import type { RunManager } from '../runner/manager';
+import { SyntheticConfigSchema, type SyntheticConfig } from '../engine/synthetic/config';
+import { expandGrid, planBatches, table1Configs, PAPER_TABLE1 } from '../engine/synthetic/sweep';
+import { runName } from './synthetic-runs';
+import { LabError, issuesFromZod } from './errors';
+
+const GridValue = z.union([z.number(), z.string()]);
+
+export const SweepStartSchema = z
+  .object({
+    name: z.string().max(200).optional(),
+    /** 'table1': the paper's 6 losses × mask {0, 0.2, 0.4} × seeds */
+    preset: z.enum(['table1']).optional(),
+    seeds: z.number().int().min(1).max(100).default(5),
+    /** Overrides every run's steps (handy for a quick look at a preset). */
+    steps: z.number().int().positive().optional(),
+    /** Fields shared by every run of the grid. */
+    base: SyntheticConfigSchema.partial().strict().default({}),
+    /** Config field → values; the sweep is their Cartesian product (× seeds unless 'seed' is a key). */
+    grid: z.record(z.string(), z.array(GridValue).min(1)).optional(),
+  })
+  .strict()
+  .refine((v) => v.preset || (v.grid && Object.keys(v.grid).length), { message: 'give a preset or a non-empty grid', path: ['grid'] });
+
+export type SweepStartInput = z.output<typeof SweepStartSchema>;
+
+export interface SweepCell {
+  /** the values of the fields that vary across the sweep (seed excluded) */
+  key: Record<string, string | number>;
+  runIds: number[];
+  n: number;
+  /** mean and sample standard deviation of each final metric over the cell's finished runs */
+  metrics: Record<string, { mean: number; std: number }>;
+  /** the paper's number for this cell, where the sweep is the Table 1 preset */
+  paper?: number;
+}
+
+export interface SweepSummary {
+  preset: string | null;
+  varying: string[];
+  metric: string;
+  cells: SweepCell[];
+  statusCounts: Record<string, number>;
+}
+
+/** Expands a sweep request into validated configs; errors name the grid field and value index. */
+export function sweepConfigs(input: SweepStartInput): SyntheticConfig[] {
+  let partials: Record<string, unknown>[];
+  if (input.preset === 'table1') {
+    partials = table1Configs({ seeds: input.seeds, steps: input.steps }).map((c) => ({ ...c, ...input.base, loss: c.loss, mask: c.mask, seed: c.seed }));
+  } else {
+    const grid = { ...input.grid! };
+    const fields = Object.keys(SyntheticConfigSchema.shape);
+    for (const k of Object.keys(grid))
+      if (!fields.includes(k)) throw new LabError('invalid_input', `grid.${k}: not a run-config field (fields: ${fields.join(', ')})`, [{ path: `grid.${k}`, message: 'not a run-config field' }]);
+    if (!grid.seed) grid.seed = Array.from({ length: input.seeds }, (_, i) => i);
+    partials = expandGrid({ ...input.base, ...(input.steps ? { steps: input.steps } : {}) }, grid);
+  }
+  return partials.map((p) => {
+    const res = SyntheticConfigSchema.safeParse(p);
+    if (!res.success) {
+      const issues = issuesFromZod(res.error, 'grid');
+      throw new LabError('invalid_input', issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues);
+    }
+    return res.data;
+  });
+}
+
+function meanStd(xs: number[]): { mean: number; std: number } {
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const std = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1)) : 0;
+  return { mean, std };
+}
+
+/** Groups a sweep's runs by the fields that vary (seeds pooled) and gives mean ± std of every final metric. */
+export function summariseSweep(store: LabStore, sweepId: number, preset: string | null): SweepSummary {
+  const runs = store.runs.list({ sweepId }).reverse();
+  const configs = runs.map((r) => store.runs.get(r.id)!.config);
+  const fields = Object.keys(configs[0] ?? {}).filter((k) => k !== 'seed' && new Set(configs.map((c) => JSON.stringify(c[k]))).size > 1);
+  const cells = new Map<string, SweepCell & { finals: Record<string, number>[] }>();
+  const statusCounts: Record<string, number> = {};
+  runs.forEach((r, i) => {
+    statusCounts[r.status] = (statusCounts[r.status] ?? 0) + 1;
+    const key = Object.fromEntries(fields.map((f) => [f, configs[i][f] as string | number]));
+    const id = JSON.stringify(key);
+    const cell = cells.get(id) ?? { key, runIds: [], n: 0, metrics: {}, finals: [] };
+    cell.runIds.push(r.id);
+    if (r.status === 'done' && r.final) cell.finals.push(r.final);
+    cells.set(id, cell);
+  });
+  const out: SweepCell[] = [];
+  for (const { finals, ...cell } of cells.values()) {
+    const names = [...new Set(finals.flatMap((f) => Object.keys(f)))];
+    cell.n = finals.length;
+    for (const nm of names) {
+      const xs = finals.map((f) => f[nm]).filter((v) => Number.isFinite(v));
+      if (xs.length) cell.metrics[nm] = meanStd(xs);
+    }
+    if (preset === 'table1') {
+      const row = PAPER_TABLE1[String(cell.key.mask) as keyof typeof PAPER_TABLE1] as Record<string, number> | undefined;
+      const v = row?.[String(cell.key.loss)];
+      if (v !== undefined) cell.paper = v;
+    }
+    out.push(cell);
+  }
+  return { preset, varying: fields, metric: 'expectedUtility', cells: out, statusCounts };
+}
+
+/** Creates the sweep and its runs, queues them as batched jobs, and summarises when every job is over. */
+export function startSweep(store: LabStore, manager: RunManager, input: SweepStartInput): { sweepId: number; runIds: number[]; done: Promise<void> } {
+  const configs = sweepConfigs(input);
+  const name = input.name ?? (input.preset === 'table1' ? `Table 1 (${input.seeds} seeds)` : `sweep over ${Object.keys(input.grid ?? {}).join(', ')}`);
+  const sweepId = store.sweeps.create(name, input.preset ?? null, input);
+  const runIds = store.runs.createMany(
+    configs.map((config) => ({ name: runName(config), kind: 'synthetic' as const, config, seed: config.seed, sweepId })),
+  );
+  const jobs = planBatches(configs).map((batch) =>
+    manager.enqueueSynthetic(batch.map((i) => ({ runId: runIds[i], config: configs[i] }))).done,
+  );
+  const done = Promise.all(jobs).then(() => {
+    const summary = summariseSweep(store, sweepId, input.preset ?? null);
+    const c = summary.statusCounts;
+    const status = c.done === runIds.length ? 'done' : c.cancelled ? 'cancelled' : 'failed';
+    store.sweeps.finish(sweepId, status, summary);
+  });
+  return { sweepId, runIds, done };
+}

@@ -1,0 +1,208 @@
+/**
+ * The renderer's one door to the lab: `window.lab` (Electron preload) when present, else HTTP + server-sent
+ * events to web mode. Envelopes are unwrapped here; failures become a LabClientError carrying the code, the
+ * message and the per-field issues (paths like "config.lr"), never a stack trace.
+ */
+import { z } from 'zod';
+import type { CommandName, CommandInput, CommandOutputs, Envelope, FieldIssue, LabApi, LabEvent } from '../../../src-main/api/contract';
+import type { LabBridge } from '../../../src-main/api/bridge';
+
+// Zod (used for the launcher's instant validation) must not probe `new Function` under our CSP.
+z.config({ jitless: true });
+
+export type ClientErrorCode = 'invalid_input' | 'not_found' | 'conflict' | 'internal' | 'unauthorised' | 'network';
+
+export class LabClientError extends Error {
+  readonly code: ClientErrorCode;
+  readonly issues: FieldIssue[];
+  readonly command: string;
+  constructor(command: string, code: ClientErrorCode, message: string, issues: FieldIssue[] = []) {
+    super(message);
+    this.name = 'LabClientError';
+    this.command = command;
+    this.code = code;
+    this.issues = issues;
+  }
+  /** Issues keyed by dotted path, e.g. { "config.lr": "lr must be positive" }. */
+  byPath(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const i of this.issues) out[i.path] = out[i.path] ? `${out[i.path]}; ${i.message}` : i.message;
+    return out;
+  }
+}
+
+/** A message fit for the UI from anything thrown. */
+export function errorText(err: unknown): string {
+  if (err instanceof LabClientError) return err.message;
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+function bridge(): LabBridge | null {
+  const w = window as unknown as { lab?: LabBridge };
+  return w.lab && typeof w.lab.onEvent === 'function' ? w.lab : null;
+}
+
+export const isElectron = (): boolean => bridge() !== null;
+
+function unwrap<T>(command: string, env: Envelope<unknown> | undefined | null): T {
+  if (!env || typeof env !== 'object' || !('ok' in env)) throw new LabClientError(command, 'internal', `${command}: malformed reply`);
+  if (env.ok) return env.value as T;
+  const e = env.error as { code?: string; message?: string; issues?: FieldIssue[] };
+  return raise(command, (e.code as ClientErrorCode) ?? 'internal', e.message ?? 'unknown error', e.issues ?? []);
+}
+
+function raise(command: string, code: ClientErrorCode, message: string, issues: FieldIssue[] = []): never {
+  throw new LabClientError(command, code, message, issues);
+}
+
+async function httpCall(command: string, input: unknown): Promise<Envelope<unknown>> {
+  let res: Response;
+  try {
+    res = await fetch(`/api/${command}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(input ?? {}),
+      credentials: 'same-origin',
+    });
+  } catch (err) {
+    return raise(command, 'network', `cannot reach the lab server (${(err as Error).message})`);
+  }
+  let body: unknown;
+  try {
+    body = await res.json();
+  } catch {
+    return raise(command, res.status === 401 ? 'unauthorised' : 'internal', `${command}: HTTP ${res.status}`);
+  }
+  return body as Envelope<unknown>;
+}
+
+/** Calls one command by name; resolves to its output or throws LabClientError. */
+export async function call<C extends CommandName>(command: C, input: CommandInput<C>): Promise<CommandOutputs[C]> {
+  const b = bridge();
+  const env = b ? await b[command](input) : await httpCall(command, input);
+  return unwrap<CommandOutputs[C]>(command, env);
+}
+
+/**
+ * Calls a command the contract may not have yet (a newer main process may add it). Resolves to null when
+ * the lab says the command does not exist, so the UI can degrade instead of failing.
+ */
+export async function callOptional<T>(command: string, input: unknown): Promise<T | null> {
+  const b = bridge() as unknown as Record<string, ((i: unknown) => Promise<Envelope<unknown>>) | undefined> | null;
+  try {
+    if (b) {
+      const fn = b[command];
+      if (typeof fn !== 'function') return null;
+      return unwrap<T>(command, await fn(input));
+    }
+    return unwrap<T>(command, await httpCall(command, input));
+  } catch (err) {
+    if (err instanceof LabClientError && err.code === 'not_found' && /unknown command/.test(err.message)) return null;
+    throw err;
+  }
+}
+
+/** Every command as a method: `await lab['runs:list']({})`. */
+export const lab: LabApi = new Proxy({} as LabApi, {
+  get: (_t, name: string | symbol) =>
+    typeof name === 'string' && name !== 'then' ? (input: unknown) => call(name as CommandName, input as never) : undefined,
+});
+
+// ---- live events -------------------------------------------------------------------------------------------
+
+type EventListener = (e: LabEvent) => void;
+const listeners = new Set<EventListener>();
+const reconnectListeners = new Set<() => void>();
+let source: EventSource | null = null;
+let bridgeOff: (() => void) | null = null;
+let everOpened = false;
+
+function dispatch(e: LabEvent): void {
+  for (const l of [...listeners]) {
+    try {
+      l(e);
+    } catch (err) {
+      console.error('event listener failed', err);
+    }
+  }
+}
+
+function ensureConnected(): void {
+  const b = bridge();
+  if (b) {
+    bridgeOff ??= b.onEvent(dispatch);
+    return;
+  }
+  if (source) return;
+  source = new EventSource('/api/events', { withCredentials: true });
+  source.onmessage = (m) => {
+    try {
+      dispatch(JSON.parse(m.data as string) as LabEvent);
+    } catch {
+      /* a malformed line is dropped, never fatal */
+    }
+  };
+  source.onopen = () => {
+    // After a dropped connection the views refetch what they may have missed.
+    if (everOpened) for (const l of [...reconnectListeners]) l();
+    everOpened = true;
+  };
+}
+
+/** Subscribes to every live event (one shared connection); returns the unsubscribe function. */
+export function onEvent(cb: EventListener): () => void {
+  listeners.add(cb);
+  ensureConnected();
+  return () => listeners.delete(cb);
+}
+
+/** Called when the event stream reconnects after a drop (events in between were lost). */
+export function onReconnect(cb: () => void): () => void {
+  reconnectListeners.add(cb);
+  return () => reconnectListeners.delete(cb);
+}
+
+/** Feeds an event to the listeners as if the lab had sent it (tests and the chart benchmark use this). */
+export function injectEvent(e: LabEvent): void {
+  dispatch(e);
+}
+
+// ---- files -------------------------------------------------------------------------------------------------
+
+function downloadHref(filename: string, href: string): void {
+  const a = document.createElement('a');
+  a.href = href;
+  a.download = filename;
+  a.rel = 'noopener';
+  a.style.display = 'none';
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+}
+
+/** Saves text: the native save dialog in Electron, a browser download in web mode. */
+export async function saveTextFile(filename: string, content: string, mime = 'text/csv;charset=utf-8'): Promise<boolean> {
+  const b = bridge();
+  if (b) return (await b.saveFile({ filename, content })).saved;
+  const url = URL.createObjectURL(new Blob([content], { type: mime }));
+  try {
+    downloadHref(filename, url);
+  } finally {
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  }
+  return true;
+}
+
+/**
+ * Saves a data URL (a chart's PNG). The preload's saveFile writes text only, so binary data goes through a
+ * download in both modes (Electron shows its own save dialog for it).
+ */
+export function saveDataUrl(filename: string, dataUrl: string): void {
+  const [head, b64] = dataUrl.split(',', 2);
+  const mime = /data:([^;]+)/.exec(head)?.[1] ?? 'application/octet-stream';
+  const bytes = Uint8Array.from(atob(b64 ?? ''), (c) => c.charCodeAt(0));
+  const url = URL.createObjectURL(new Blob([bytes], { type: mime }));
+  downloadHref(filename, url);
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}

@@ -1,0 +1,81 @@
+/** What the UI knows about metric names: labels, which way is better, and the paper's Table 1. */
+import type { LossName } from '../../../src-main/engine/losses/names';
+
+/** +1: higher is better, −1: lower is better, 0: closest to zero is better (balance), null: no ordering. */
+export const METRIC_DIRECTION: Record<string, 1 | -1 | 0 | null> = {
+  expectedUtility: 1,
+  pBest: 1,
+  oodMass: -1,
+  klToRef: null,
+  loss: -1,
+  'rewards/accuracies': 1,
+  'rewards/margins': 1,
+  'rewards/chosen': null,
+  'rewards/rejected': null,
+  'logps/chosen': null,
+  'logps/rejected': null,
+  'balance/log10_prob_ratio': 0,
+  'balance/logp_grad_ratio': null,
+  grad_norm: null,
+  learning_rate: null,
+};
+
+/** Metrics shown first in tables and compare views, in this order; others follow alphabetically. */
+export const PREFERRED_METRICS = [
+  'expectedUtility',
+  'pBest',
+  'oodMass',
+  'klToRef',
+  'loss',
+  'rewards/margins',
+  'rewards/accuracies',
+  'balance/log10_prob_ratio',
+  'logps/chosen',
+  'logps/rejected',
+  'rewards/chosen',
+  'rewards/rejected',
+  'grad_norm',
+];
+
+export function orderMetrics(names: Iterable<string>): string[] {
+  const set = new Set(names);
+  const first = PREFERRED_METRICS.filter((n) => set.has(n));
+  const rest = [...set].filter((n) => !PREFERRED_METRICS.includes(n)).sort();
+  return [...first, ...rest];
+}
+
+/** Index of the best value in a column, or −1 when the metric has no ordering. */
+export function bestIndex(name: string, values: (number | null | undefined)[]): number {
+  const dir = METRIC_DIRECTION[name];
+  if (dir === null || dir === undefined) return -1;
+  let best = -1;
+  let bestScore = -Infinity;
+  values.forEach((v, i) => {
+    if (v === null || v === undefined || !Number.isFinite(v)) return;
+    const score = dir === 0 ? -Math.abs(v) : dir * v;
+    if (score > bestScore) (bestScore = score), (best = i);
+  });
+  return best;
+}
+
+export const TABLE1_MASKS = [0, 0.2, 0.4] as const;
+
+/** The paper's Table 1 (Ma et al. 2025, Appendix B): final reward per mask rate and loss. */
+export const PAPER_TABLE1: Record<string, Partial<Record<LossName, number>>> = {
+  '0': { dpo: 4.28, 'nbdpo-asymm': 4.56, 'nbdpo-symm': 5.4, 'nbdpo2-asymm': 3.79, 'nbdpo2-symm': 4.45, bdpo: 4.45 },
+  '0.2': { dpo: 3.98, 'nbdpo-asymm': 4.46, 'nbdpo-symm': 5.3, 'nbdpo2-asymm': 4.05, 'nbdpo2-symm': 4.24, bdpo: 4.4 },
+  '0.4': { dpo: 4.71, 'nbdpo-asymm': 5.02, 'nbdpo-symm': 6.15, 'nbdpo2-asymm': 4.04, 'nbdpo2-symm': 4.82, bdpo: 4.68 },
+};
+
+/** TensorBoard's smoothing: a debiased exponential moving average that skips missing values. */
+export function ema(values: (number | null)[], weight: number): (number | null)[] {
+  if (weight <= 0) return values;
+  let last = 0;
+  let n = 0;
+  return values.map((v) => {
+    if (v === null || !Number.isFinite(v)) return v;
+    last = last * weight + (1 - weight) * v;
+    n++;
+    return last / (1 - weight ** n);
+  });
+}
