@@ -13,6 +13,7 @@ export const COMMAND_NAME_LIST = [
   'runs:metrics',
   'runs:snapshots',
   'runs:exportCsv',
+  'runs:dataset',
   'table:exportCsv',
   'theory:compute',
   'sweeps:list',

@@ -62,6 +62,7 @@ export const commandInputs = {
     .strict(),
   'runs:snapshots': z.object({ id: RunId, name: z.string().default('probs') }).strict(),
   'runs:exportCsv': z.object({ ids: z.array(RunId).min(1) }).strict(),
+  'runs:dataset': z.object({ id: RunId }).strict(),
   'table:exportCsv': z
     .object({
       filename: z.string().max(200).default('table.csv'),
@@ -78,6 +79,16 @@ export const commandInputs = {
 
 export type CommandName = keyof typeof commandInputs;
 export const COMMAND_NAMES = Object.keys(commandInputs) as CommandName[];
+
+export interface RunDatasetInfo {
+  K: number;
+  alpha: number;
+  /** masked (never-trained) cells as [prompt, response] */
+  mask: [number, number][];
+  pairs: number;
+  /** training pairs per prompt */
+  pairsPerPrompt: number[];
+}
 
 export interface AppInfo {
   version: string;
@@ -100,6 +111,8 @@ export interface CommandOutputs {
   'runs:metrics': Record<string, Series>;
   'runs:snapshots': { steps: number[]; frames: number[][][] };
   'runs:exportCsv': { filename: string; csv: string };
+  /** The synthetic dataset a run trained on (null until the worker has made it). */
+  'runs:dataset': RunDatasetInfo | null;
   'table:exportCsv': { filename: string; csv: string };
   'theory:compute': TheoryResult;
   'sweeps:list': SweepRecord[];
@@ -116,7 +129,7 @@ export type LabApi = { [C in CommandName]: (input: CommandInput<C>) => Promise<C
 
 /** Validates a command's input against its schema, throwing a LabError that names each bad field. */
 export function parseInput<C extends CommandName>(command: C, raw: unknown): CommandParsed<C> {
-  const schema = commandInputs[command] as z.ZodType<CommandParsed<C>>;
+  const schema = commandInputs[command] as unknown as z.ZodType<CommandParsed<C>>;
   const res = schema.safeParse(raw ?? {});
   if (!res.success) {
     const issues = issuesFromZod(res.error);

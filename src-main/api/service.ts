@@ -87,6 +87,15 @@ export class LabService {
         const filename = ids.length === 1 ? `run-${ids[0]}-metrics.csv` : `runs-${ids.join('-')}-metrics.csv`;
         return { filename, csv: metricsCsv(store.metrics, ids) };
       },
+      'runs:dataset': ({ id }) => {
+        mustGet(id);
+        const art = store.artifacts.get(id, 'dataset');
+        if (!art) return null;
+        const ds = JSON.parse(art.content) as { K: number; alpha: number; mask: [number, number][]; pairs: [number, number, number][] };
+        const perPrompt = new Array<number>(ds.K).fill(0);
+        for (const [x] of ds.pairs) perPrompt[x]++;
+        return { K: ds.K, alpha: ds.alpha, mask: ds.mask, pairs: ds.pairs.length, pairsPerPrompt: perPrompt };
+      },
       'table:exportCsv': ({ filename, header, rows }) => ({ filename, csv: tableCsv(header, rows) }),
       'theory:compute': (input) => computeTheory(input),
       'sweeps:list': () => store.sweeps.list(),

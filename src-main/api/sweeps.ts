@@ -2,9 +2,9 @@ import { z } from 'zod';
 import type { LabStore } from '../store';
 import type { RunManager } from '../runner/manager';
 import { SyntheticConfigSchema, type SyntheticConfig } from '../engine/synthetic/config';
-import { expandGrid, planBatches, table1Configs, PAPER_TABLE1 } from '../engine/synthetic/sweep';
+import { expandGrid, GridError, planBatches, table1Configs, PAPER_TABLE1 } from '../engine/synthetic/sweep';
 import { runName } from './synthetic-runs';
-import { LabError, issuesFromZod } from './errors';
+import { LabError } from './errors';
 
 const GridValue = z.union([z.number(), z.string()]);
 
@@ -47,25 +47,19 @@ export interface SweepSummary {
 
 /** Expands a sweep request into validated configs; errors name the grid field and value index. */
 export function sweepConfigs(input: SweepStartInput): SyntheticConfig[] {
-  let partials: Record<string, unknown>[];
-  if (input.preset === 'table1') {
-    partials = table1Configs({ seeds: input.seeds, steps: input.steps }).map((c) => ({ ...c, ...input.base, loss: c.loss, mask: c.mask, seed: c.seed }));
-  } else {
-    const grid = { ...input.grid! };
-    const fields = Object.keys(SyntheticConfigSchema.shape);
-    for (const k of Object.keys(grid))
-      if (!fields.includes(k)) throw new LabError('invalid_input', `grid.${k}: not a run-config field (fields: ${fields.join(', ')})`, [{ path: `grid.${k}`, message: 'not a run-config field' }]);
-    if (!grid.seed) grid.seed = Array.from({ length: input.seeds }, (_, i) => i);
-    partials = expandGrid({ ...input.base, ...(input.steps ? { steps: input.steps } : {}) }, grid);
-  }
-  return partials.map((p) => {
-    const res = SyntheticConfigSchema.safeParse(p);
-    if (!res.success) {
-      const issues = issuesFromZod(res.error, 'grid');
-      throw new LabError('invalid_input', issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues);
+  try {
+    if (input.preset === 'table1') {
+      return table1Configs({ seeds: input.seeds, steps: input.steps }).map((c) =>
+        SyntheticConfigSchema.parse({ ...c, ...input.base, loss: c.loss, mask: c.mask, seed: c.seed, ...(input.steps ? { steps: input.steps } : {}) }),
+      );
     }
-    return res.data;
-  });
+    const grid: Record<string, readonly unknown[]> = { ...input.grid! };
+    if (!grid.seed) grid.seed = Array.from({ length: input.seeds }, (_, i) => i);
+    return expandGrid({ ...input.base, ...(input.steps ? { steps: input.steps } : {}) }, grid);
+  } catch (err) {
+    if (err instanceof GridError) throw new LabError('invalid_input', err.message, err.issues);
+    throw err;
+  }
 }
 
 function meanStd(xs: number[]): { mean: number; std: number } {

@@ -18,13 +18,15 @@ export interface GlobalOpts {
   backend?: string;
 }
 
+export function parseBackendFlag(flag: string | undefined): BackendPreference | undefined {
+  if (flag === undefined) return undefined;
+  if (!(BACKEND_PREFERENCES as readonly string[]).includes(flag))
+    throw new CliInputError(`--backend: expected one of ${BACKEND_PREFERENCES.join(', ')}, got "${flag}"`);
+  return flag as BackendPreference;
+}
+
 export function openLab(opts: GlobalOpts): Lab {
-  let backend: BackendPreference | undefined;
-  if (opts.backend !== undefined) {
-    if (!(BACKEND_PREFERENCES as readonly string[]).includes(opts.backend))
-      throw new CliInputError(`--backend: expected one of ${BACKEND_PREFERENCES.join(', ')}, got "${opts.backend}"`);
-    backend = opts.backend as BackendPreference;
-  }
+  const backend = parseBackendFlag(opts.backend);
   return createLab({ dbFile: resolveDbPath(opts.db), mode: 'cli', launcher: childWorkerLauncher(), backend });
 }
 

@@ -9,9 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { LAB_VERSION } from '../api/lab';
 import { writeMetricsCsv } from '../store/export';
 import { startWebServer } from '../server/server';
-import { BACKEND_PREFERENCES } from '../engine/backend';
+import { BACKEND_PREFERENCES, initBackend } from '../engine/backend';
 import { addSyntheticOptions, CliInputError, syntheticConfigFromFlags } from './options';
-import { call, EXIT, lifecycle, openLab, print, readInput, waitForRuns, type GlobalOpts } from './common';
+import { call, EXIT, lifecycle, openLab, parseBackendFlag, print, readInput, waitForRuns, type GlobalOpts } from './common';
 export { lifecycle } from './common';
 import { parseLossInspectJson, inspectLosses } from '../engine/losses/inspect';
 import { registerSyntheticLabCommands } from './synthetic-commands';
@@ -158,9 +158,10 @@ export function buildProgram(): Command {
     .command('loss')
     .description('per-pair losses and ∂L/∂logp for given log-probs, through the trainer\'s own code')
     .requiredOption('--input <file>', 'JSON file, or - for stdin')
-    .action((flags: { input: string }, cmd: Command) => {
+    .action(async (flags: { input: string }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOpts>();
       const { text, source } = readInput(flags.input);
+      await initBackend(parseBackendFlag(g.backend) ?? 'auto');
       let out;
       try {
         out = inspectLosses(parseLossInspectJson(text, source));

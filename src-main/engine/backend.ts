@@ -54,6 +54,8 @@ async function tryWasm(): Promise<string | null> {
  * WASM, else pure JS. `preference` forces one; the notes say why each skipped one was skipped.
  */
 export async function initBackend(preference: BackendPreference = 'auto', autoFallback: 'wasm' | 'cpu' = 'cpu'): Promise<BackendInfo> {
+  // PROD silences tfjs's console advice (which would land in the CLI's --json output) and skips debug checks.
+  tf.env().set('PROD', true);
   const notes: string[] = [];
   const order: BackendPreference[] =
     preference === 'auto'

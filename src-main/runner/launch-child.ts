@@ -14,7 +14,8 @@ export function childWorkerLauncher(): WorkerLauncher {
     const child = fork(script, [], {
       execArgv,
       serialization: 'advanced',
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // The worker's stdout goes to our stderr: the CLI's stdout carries only its own (JSON) output.
+      stdio: ['ignore', 2, 2, 'ipc'],
     });
     const handle: WorkerHandle = {
       pid: child.pid,

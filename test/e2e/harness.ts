@@ -68,3 +68,64 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path: file, fullPage: false });
   return file;
 }
+
+// ---- helpers for the UI tests (web mode) -------------------------------------------------------------------
+
+export interface AppPage {
+  page: Page;
+  /** uncaught exceptions and console errors seen so far (CSP violations included) */
+  errors: string[];
+}
+
+/** A fresh browser context on the lab's URL (token in the query), downloads allowed, errors collected. */
+export async function openApp(browser: Browser, web: WebLab, hash = '', viewport = { width: 1440, height: 900 }): Promise<AppPage> {
+  const context = await browser.newContext({ acceptDownloads: true, viewport, colorScheme: 'light' });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+  });
+  await page.goto(web.server.url + hash);
+  await page.waitForSelector('[data-testid="app-root"]');
+  return { page, errors };
+}
+
+/** Calls one API command over HTTP with the token, as a script would; throws on an error envelope. */
+export async function api<T = unknown>(web: WebLab, command: string, input: unknown = {}): Promise<T> {
+  const res = await fetch(`http://127.0.0.1:${web.server.port}/api/${command}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${web.server.token}` },
+    body: JSON.stringify(input),
+  });
+  const body = (await res.json()) as { ok: boolean; value?: T; error?: { message: string } };
+  if (!body.ok) throw new Error(`${command}: ${body.error?.message}`);
+  return body.value as T;
+}
+
+/** Polls `check` until it returns a truthy value or the time runs out. */
+export async function until<T>(check: () => T | Promise<T>, what: string, timeoutMs = 60_000, everyMs = 100): Promise<NonNullable<T>> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Waits until every listed run has left queued/running; returns their statuses. */
+export async function waitForRuns(web: WebLab, ids: number[], timeoutMs = 90_000): Promise<string[]> {
+  return until(
+    async () => {
+      const st = ids.map((id) => web.lab.store.runs.statusOf(id) ?? 'missing');
+      return st.every((s) => s !== 'queued' && s !== 'running') ? st : null;
+    },
+    `runs ${ids.join(',')} to finish`,
+    timeoutMs,
+    200,
+  );
+}
+
+/** A short synthetic config for tests: seconds, not minutes. */
+export const SHORT_RUN = { steps: 200, refSteps: 50, evalEvery: 10 } as const;

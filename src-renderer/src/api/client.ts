@@ -80,7 +80,8 @@ async function httpCall(command: string, input: unknown): Promise<Envelope<unkno
 /** Calls one command by name; resolves to its output or throws LabClientError. */
 export async function call<C extends CommandName>(command: C, input: CommandInput<C>): Promise<CommandOutputs[C]> {
   const b = bridge();
-  const env = b ? await b[command](input) : await httpCall(command, input);
+  const fn = b ? (b[command] as (i: unknown) => Promise<Envelope<unknown>>) : null;
+  const env = fn ? await fn(input) : await httpCall(command, input);
   return unwrap<CommandOutputs[C]>(command, env);
 }
 

@@ -79,3 +79,11 @@ export function ema(values: (number | null)[], weight: number): (number | null)[
     return last / (1 - weight ** n);
   });
 }
+
+/** A run's mask rate: from its config when the summary carries one, else from the default run name. */
+export function maskOf(r: { name: string; config?: Record<string, unknown> }): number | null {
+  const m = r.config?.mask;
+  if (typeof m === 'number') return m;
+  const hit = /mask ([\d.]+)/.exec(r.name);
+  return hit ? Number(hit[1]) : null;
+}

@@ -1,0 +1,151 @@
+/**
+ * Sweeps over synthetic run configs: grid expansion, the paper's Table 1 preset (and its published numbers),
+ * batching plans, and mean ± std summaries of the final expected utility.
+ */
+import { PAPER_LOSSES, type LossName } from '../losses/names';
+import { SyntheticConfigSchema, type SyntheticConfig, type SyntheticConfigInput } from './config';
+import { planBatches, planKey } from './experiment';
+import type { PolicyStats } from './task';
+
+export { planBatches, planKey };
+
+export interface GridIssue {
+  path: string;
+  message: string;
+}
+
+/** A grid that does not expand into valid configs; issues are named like "grid.lr[2]: lr must be positive". */
+export class GridError extends Error {
+  constructor(readonly issues: GridIssue[]) {
+    super(issues.map((i) => `${i.path}: ${i.message}`).join('; '));
+    this.name = 'GridError';
+  }
+}
+
+/**
+ * The Cartesian product of `grid` (config field → values) on top of `base`, validated and with defaults
+ * filled. The first grid field varies slowest. An empty grid gives [base].
+ */
+export function expandGrid(base: Partial<SyntheticConfigInput> | Record<string, unknown>, grid: Readonly<Record<string, readonly unknown[]>>): SyntheticConfig[] {
+  const fields = Object.keys(SyntheticConfigSchema.shape);
+  const keys = Object.keys(grid);
+  const issues: GridIssue[] = [];
+  for (const k of keys) {
+    if (!fields.includes(k)) issues.push({ path: `grid.${k}`, message: `not a run-config field (fields: ${fields.join(', ')})` });
+    else if (!Array.isArray(grid[k]) || grid[k].length === 0) issues.push({ path: `grid.${k}`, message: 'needs at least one value' });
+  }
+  const baseRes = SyntheticConfigSchema.partial().safeParse(base);
+  if (!baseRes.success) for (const i of baseRes.error.issues) issues.push({ path: ['base', ...i.path].join('.'), message: i.message });
+  // check each grid value on its own, so the error names the value's index
+  for (const k of keys) {
+    if (!fields.includes(k) || !Array.isArray(grid[k])) continue;
+    const fieldSchema = SyntheticConfigSchema.shape[k as keyof typeof SyntheticConfigSchema.shape];
+    grid[k].forEach((val, i) => {
+      const r = fieldSchema.safeParse(val);
+      if (!r.success) issues.push({ path: `grid.${k}[${i}]`, message: r.error.issues[0]?.message ?? 'invalid value' });
+    });
+  }
+  if (issues.length) throw new GridError(issues);
+
+  let combos: Record<string, unknown>[] = [{}];
+  for (const k of keys) combos = combos.flatMap((c) => grid[k].map((val) => ({ ...c, [k]: val })));
+  return combos.map((c) => {
+    const r = SyntheticConfigSchema.safeParse({ ...base, ...c });
+    if (!r.success) throw new GridError(r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
+    return r.data;
+  });
+}
+
+/** Table 1's masks. */
+export const TABLE1_MASKS = [0, 0.2, 0.4] as const;
+
+/**
+ * The paper's Table 1 (final reward, mean over seeds), keyed by String(mask) then loss. The paper does not
+ * define its "reward"; the app compares it with expectedUtility (synthetic.md § Metrics: our reading).
+ */
+export const PAPER_TABLE1: Readonly<Record<'0' | '0.2' | '0.4', Readonly<Record<string, number>>>> = {
+  '0': { dpo: 4.28, 'nbdpo-asymm': 4.56, 'nbdpo-symm': 5.4, 'nbdpo2-asymm': 3.79, 'nbdpo2-symm': 4.45, bdpo: 4.45 },
+  '0.2': { dpo: 3.98, 'nbdpo-asymm': 4.46, 'nbdpo-symm': 5.3, 'nbdpo2-asymm': 4.05, 'nbdpo2-symm': 4.24, bdpo: 4.4 },
+  '0.4': { dpo: 4.71, 'nbdpo-asymm': 5.02, 'nbdpo-symm': 6.15, 'nbdpo2-asymm': 4.04, 'nbdpo2-symm': 4.82, bdpo: 4.68 },
+};
+
+/** The paper's Table 1 number for (mask, loss), if it has one. */
+export function paperTable1(mask: number, loss: string): number | undefined {
+  return (PAPER_TABLE1 as Record<string, Record<string, number>>)[String(mask)]?.[loss];
+}
+
+export interface Table1Options {
+  /** seeds 0..seeds−1 (default 5) */
+  seeds?: number;
+  /** training steps per run (default: the config default, 1000) */
+  steps?: number;
+  /** other fields shared by every run */
+  base?: Partial<SyntheticConfigInput>;
+}
+
+/** 6 paper losses × mask {0, 0.2, 0.4} × seeds, ordered mask → seed → loss (so one batch per cell is easy). */
+export function table1Configs(opts: Table1Options = {}): SyntheticConfig[] {
+  const seeds = opts.seeds ?? 5;
+  const out: SyntheticConfig[] = [];
+  for (const mask of TABLE1_MASKS)
+    for (let seed = 0; seed < seeds; seed++)
+      for (const loss of PAPER_LOSSES)
+        out.push(SyntheticConfigSchema.parse({ ...opts.base, ...(opts.steps !== undefined ? { steps: opts.steps } : {}), loss, mask, seed }));
+  return out;
+}
+
+export interface SweepCellSummary {
+  mask: number;
+  loss: LossName;
+  /** the cell's config without the seed (the first run's) */
+  config: Omit<SyntheticConfig, 'seed'>;
+  n: number;
+  /** mean of the final expectedUtility */
+  mean: number;
+  /** sample standard deviation (n − 1); null when n < 2 */
+  std: number | null;
+  seeds: number[];
+  /** the paper's Table 1 value for (mask, loss), where there is one */
+  paper?: number;
+}
+
+/**
+ * Per-cell mean ± sample std of the final expectedUtility. A cell is every config field but the seed, so for
+ * Table 1 the cells are (mask, loss). Cells are in first-seen order.
+ */
+export function summariseSweep(results: readonly { config: SyntheticConfig; final: PolicyStats }[]): SweepCellSummary[] {
+  const cells = new Map<string, { config: SyntheticConfig; xs: number[]; seeds: number[] }>();
+  for (const r of results) {
+    const { seed: _seed, ...rest } = r.config;
+    const key = JSON.stringify(rest);
+    const c = cells.get(key) ?? { config: r.config, xs: [], seeds: [] };
+    c.xs.push(r.final.expectedUtility);
+    c.seeds.push(r.config.seed);
+    cells.set(key, c);
+  }
+  return [...cells.values()].map(({ config, xs, seeds }) => {
+    const n = xs.length;
+    const mean = xs.reduce((a, b) => a + b, 0) / n;
+    const std = n > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : null;
+    const { seed: _seed, ...rest } = config;
+    const paper = paperTable1(config.mask, config.loss);
+    return { mask: config.mask, loss: config.loss, config: rest, n, mean, std, seeds, ...(paper !== undefined ? { paper } : {}) };
+  });
+}
+
+/** Table 1 layout as Markdown: rows = mask, columns = losses, "mean ± std (paper)". */
+export function formatTable1(cells: readonly SweepCellSummary[], digits = 2): string {
+  const masks = [...new Set(cells.map((c) => c.mask))].sort((a, b) => a - b);
+  const losses = PAPER_LOSSES.filter((l) => cells.some((c) => c.loss === l));
+  const lines = [`| mask | ${losses.join(' | ')} |`, `|---|${losses.map(() => '---').join('|')}|`];
+  for (const m of masks) {
+    const row = losses.map((l) => {
+      const c = cells.find((x) => x.mask === m && x.loss === l);
+      if (!c) return '—';
+      const std = c.std === null ? '' : ` ± ${c.std.toFixed(digits)}`;
+      return `${c.mean.toFixed(digits)}${std}${c.paper !== undefined ? ` (${c.paper.toFixed(2)})` : ''}`;
+    });
+    lines.push(`| ${m.toFixed(1)} | ${row.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}

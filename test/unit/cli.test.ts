@@ -1,0 +1,101 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { tempDir } from './tmp';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+const db = tmp.file('cli.db');
+
+/** Runs the real CLI from source, as `npm run --silent lab -- …` does. */
+function lab(args: string[], input?: string) {
+  const res = spawnSync(process.execPath, ['--import', 'tsx', 'src-main/cli/index.ts', '--db', db, '--backend', 'cpu', ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    input,
+    timeout: 120_000,
+  });
+  return { code: res.status, stdout: res.stdout, stderr: res.stderr };
+}
+
+describe('dpo-lab CLI', () => {
+  let runId = 0;
+
+  it('run synthetic --json prints runId, config, final metrics and the K×K probabilities', () => {
+    const r = lab(['run', 'synthetic', '--loss', 'bdpo', '--steps', '40', '--ref-steps', '10', '--seed', '7', '--k', '6', '--pairs-per-prompt', '10', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { runId: number; config: Record<string, unknown>; final: Record<string, number>; probs: number[][]; status: string };
+    runId = out.runId;
+    expect(out.status).toBe('done');
+    expect(out.config).toMatchObject({ loss: 'bdpo', steps: 40, refSteps: 10, seed: 7, K: 6 });
+    for (const k of ['expectedUtility', 'pBest', 'oodMass', 'klToRef']) expect(Number.isFinite(out.final[k])).toBe(true);
+    expect(out.probs).toHaveLength(6);
+    for (const row of out.probs) expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+  });
+
+  it('runs --json lists it; runs (text) shows a table', () => {
+    const r = lab(['runs', '--json']);
+    expect(r.code).toBe(0);
+    const runs = JSON.parse(r.stdout) as { id: number; status: string; loss: string }[];
+    expect(runs.find((x) => x.id === runId)).toMatchObject({ status: 'done', loss: 'bdpo' });
+    expect(lab(['runs']).stdout).toMatch(/id\s+status\s+kind\s+loss/);
+  });
+
+  it('export writes long-format CSV with a header and one row per (step, metric)', () => {
+    const out = tmp.file('run.csv');
+    const r = lab(['export', '--run', String(runId), '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const rows = parse(fs.readFileSync(out, 'utf8'), { columns: true }) as { run_id: string; step: string; name: string; value: string }[];
+    expect(Object.keys(rows[0])).toEqual(['run_id', 'step', 'name', 'value']);
+    const losses = rows.filter((x) => x.name === 'loss');
+    expect(losses.map((x) => Number(x.step))).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    expect(rows.every((x) => x.run_id === String(runId))).toBe(true);
+  });
+
+  it('rejects bad input with a message naming the flag and exit code 2, saving nothing', () => {
+    const before = (JSON.parse(lab(['runs', '--json']).stdout) as unknown[]).length;
+    const bad = lab(['run', 'synthetic', '--loss', 'nope']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--loss: unknown loss "nope"; valid losses: dpo, nbdpo-asymm/);
+    expect(lab(['run', 'synthetic', '--lr', '-1']).stderr).toMatch(/--lr: lr must be positive/);
+    expect(lab(['run', 'synthetic', '--mask', '1']).stderr).toMatch(/--mask: mask must be in \[0, 1\)/);
+    expect(lab(['run', 'synthetic', '--steps', 'ten']).stderr).toMatch(/--steps: expected a number/);
+    expect(lab(['run', 'synthetic', '--k', '1']).stderr).toMatch(/--k: K must be at least 2/);
+    expect(lab(['export', '--run', '99999', '--out', tmp.file('x.csv')]).stderr).toMatch(/run 99999 does not exist/);
+    expect((JSON.parse(lab(['runs', '--json']).stdout) as unknown[]).length).toBe(before);
+  });
+
+  it('loss --input - prints per-pair losses and gradients for the worked example', () => {
+    const r = lab(['loss', '--input', '-'], JSON.stringify({ logp_w: [-2], logp_l: [-3], ref_w: [-2.5], ref_l: [-2.8], losses: ['dpo', 'nbdpo-asymm'] }));
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as Record<string, { loss: number[]; grad_w: number[]; grad_l: number[] }>;
+    expect(out.dpo.loss[0]).toBeCloseTo(0.403186, 5);
+    expect(out.dpo.grad_w[0]).toBeCloseTo(-0.331812, 5);
+    expect(out['nbdpo-asymm'].grad_w[0]).toBeCloseTo(-0.497718, 5);
+    expect(out['nbdpo-asymm'].grad_l[0]).toBeCloseTo(0.331812, 5);
+  });
+
+  it('serve --port 0 prints one URL with the token and answers it', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src-main/cli/index.ts', '--db', db, 'serve', '--port', '0'], { cwd: ROOT });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let buf = '';
+        child.stdout.on('data', (d: Buffer) => {
+          buf += d.toString();
+          if (buf.includes('\n')) resolve(buf.split('\n')[0]);
+        });
+        child.on('exit', (c) => reject(new Error(`serve exited ${c}`)));
+      });
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{48}$/);
+      const u = new URL(url);
+      const ok = await fetch(`${u.origin}/api/runs:list`, { method: 'POST', headers: { authorization: `Bearer ${u.searchParams.get('token')}` }, body: '{}' });
+      expect(ok.status).toBe(200);
+      expect((await fetch(`${u.origin}/api/runs:list`, { method: 'POST', body: '{}' })).status).toBe(401);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+});
