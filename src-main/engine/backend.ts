@@ -17,7 +17,7 @@ export interface BackendInfo {
   versions: Record<string, string>;
 }
 
-const require = createRequire(import.meta.url);
+const resolveFromHere = createRequire(import.meta.url).resolve;
 
 function hasCudaDevice(): boolean {
   return fs.existsSync('/dev/nvidia0') || fs.existsSync('/proc/driver/nvidia/version');
@@ -39,7 +39,7 @@ async function tryNative(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-no
 
 async function tryWasm(): Promise<string | null> {
   try {
-    const dir = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep;
+    const dir = path.join(path.dirname(resolveFromHere('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep;
     setWasmPaths(dir);
     setThreadsCount(1);
     if (!(await tf.setBackend('wasm'))) return 'wasm backend did not start';
