@@ -60,7 +60,7 @@ export const commandInputs = {
   'runs:metrics': z
     .object({ id: RunId, names: z.array(z.string()).optional(), afterStep: z.number().int().optional() })
     .strict(),
-  'runs:snapshots': z.object({ id: RunId, name: z.string().default('probs') }).strict(),
+  'runs:snapshots': z.object({ id: RunId, name: z.string().default('probs'), afterStep: z.number().int().optional() }).strict(),
   'runs:exportCsv': z.object({ ids: z.array(RunId).min(1) }).strict(),
   'runs:dataset': z.object({ id: RunId }).strict(),
   'table:exportCsv': z

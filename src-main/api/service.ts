@@ -78,9 +78,9 @@ export class LabService {
         mustGet(id);
         return store.metrics.series(id, { names, afterStep });
       },
-      'runs:snapshots': ({ id, name }) => {
+      'runs:snapshots': ({ id, name, afterStep }) => {
         mustGet(id);
-        return store.metrics.snapshots(id, name);
+        return store.metrics.snapshots(id, name, afterStep);
       },
       'runs:exportCsv': ({ ids }) => {
         ids.forEach(mustGet);

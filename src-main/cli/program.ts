@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LAB_VERSION } from '../api/lab';
+import { parseJsonText } from '../util/json-file';
 import { writeMetricsCsv } from '../store/export';
 import { startWebServer } from '../server/server';
 import { BACKEND_PREFERENCES, initBackend } from '../engine/backend';
@@ -46,9 +47,9 @@ export function buildProgram(): Command {
     if (typeof flags.dataset === 'string') {
       const { text, source } = readInput(flags.dataset);
       try {
-        dataset = JSON.parse(text);
+        dataset = parseJsonText(text, source);
       } catch (err) {
-        throw new CliInputError(`${source}: not valid JSON (${(err as Error).message})`);
+        throw new CliInputError((err as Error).message);
       }
     }
     const lab = openLab(g);

@@ -4,6 +4,7 @@ import { computeTheory, TheoryInputSchema } from '../engine/synthetic/theory';
 import type { SweepSummary } from '../api/sweeps';
 import { call, EXIT, openLab, print, readInput, waitForRuns, type GlobalOpts } from './common';
 import { CliInputError, formatIssues } from './options';
+import { parseJsonText } from '../util/json-file';
 
 function intFlag(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -87,9 +88,9 @@ export function registerSyntheticLabCommands(program: Command): void {
       const { text, source } = spec === '-' || spec.startsWith('@') ? readInput(spec === '-' ? '-' : spec.slice(1)) : { text: spec, source: 'argument' };
       let parsed: unknown;
       try {
-        parsed = JSON.parse(text);
+        parsed = parseJsonText(text, source);
       } catch (err) {
-        throw new CliInputError(`${source}: not valid JSON (${(err as Error).message})`);
+        throw new CliInputError((err as Error).message);
       }
       await runSweep(cmd, parsed as Record<string, unknown>);
     });

@@ -4,7 +4,9 @@ import { z } from 'zod';
 import type { Lab } from '../api/lab';
 import { COMMAND_NAME_LIST, EVENT_CHANNEL, SAVE_FILE_CHANNEL, channelOf } from '../api/command-names';
 
-const SaveFileSchema = z.object({ filename: z.string().min(1).max(255), content: z.string() }).strict();
+const SaveFileSchema = z
+  .object({ filename: z.string().min(1).max(255), content: z.string(), encoding: z.enum(['utf8', 'base64']).default('utf8') })
+  .strict();
 
 /** Binds every contract command to ipcMain, accepting calls only from our own renderer's frames. */
 export function bindIpc(lab: Lab, isTrustedUrl: (url: string) => boolean): void {
@@ -22,10 +24,11 @@ export function bindIpc(lab: Lab, isTrustedUrl: (url: string) => boolean): void 
     if (!trusted(e)) return { saved: false };
     const req = SaveFileSchema.parse(raw);
     const win = BrowserWindow.fromWebContents(e.sender);
-    const opts = { defaultPath: req.filename, filters: [{ name: 'CSV', extensions: ['csv'] }, { name: 'All files', extensions: ['*'] }] };
+    const ext = req.filename.split('.').pop() ?? '';
+    const opts = { defaultPath: req.filename, filters: [{ name: ext.toUpperCase() || 'File', extensions: [ext || '*'] }, { name: 'All files', extensions: ['*'] }] };
     const res = win ? await dialog.showSaveDialog(win, opts) : await dialog.showSaveDialog(opts);
     if (res.canceled || !res.filePath) return { saved: false };
-    fs.writeFileSync(res.filePath, req.content);
+    fs.writeFileSync(res.filePath, Buffer.from(req.content, req.encoding));
     return { saved: true, path: res.filePath };
   });
   lab.manager.onEvent((event) => {

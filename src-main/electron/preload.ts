@@ -9,6 +9,6 @@ lab.onEvent = (cb: (e: unknown) => void) => {
   ipcRenderer.on(EVENT_CHANNEL, listener);
   return () => ipcRenderer.off(EVENT_CHANNEL, listener);
 };
-lab.saveFile = (req: { filename: string; content: string }) => ipcRenderer.invoke(SAVE_FILE_CHANNEL, req);
+lab.saveFile = (req: { filename: string; content: string; encoding?: string }) => ipcRenderer.invoke(SAVE_FILE_CHANNEL, req);
 
 contextBridge.exposeInMainWorld('lab', lab);

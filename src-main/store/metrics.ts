@@ -113,11 +113,11 @@ export class MetricStore {
       .run(runId, name, step, JSON.stringify([rows, cols]), Buffer.from(flat.buffer));
   }
 
-  /** All frames of one snapshot series, oldest first, as row-major matrices. */
-  snapshots(runId: number, name: string): { steps: number[]; frames: number[][][] } {
+  /** Frames of one snapshot series after `afterStep` (all by default), oldest first, as row-major matrices. */
+  snapshots(runId: number, name: string, afterStep = -1): { steps: number[]; frames: number[][][] } {
     const rows = this.db
-      .prepare(`SELECT step, shape, data FROM snapshots WHERE run_id = ? AND name = ? ORDER BY step`)
-      .all(runId, name) as { step: number; shape: string; data: Buffer }[];
+      .prepare(`SELECT step, shape, data FROM snapshots WHERE run_id = ? AND name = ? AND step > ? ORDER BY step`)
+      .all(runId, name, afterStep) as { step: number; shape: string; data: Buffer }[];
     const steps: number[] = [];
     const frames: number[][][] = [];
     for (const r of rows) {

@@ -12,6 +12,7 @@ export interface RunSummary {
   status: RunStatus;
   /** The loss the run trains with, lifted out of its config for lists and filters. */
   loss: string | null;
+  config: Record<string, unknown>;
   seed: number | null;
   sweepId: number | null;
   tags: string[];
@@ -24,7 +25,6 @@ export interface RunSummary {
 }
 
 export interface RunDetail extends RunSummary {
-  config: Record<string, unknown>;
   versions: Record<string, string> | null;
   notes: string;
   metricNames: string[];
@@ -82,6 +82,7 @@ function toSummary(r: RunRow): RunSummary {
     kind: r.kind,
     status: r.status,
     loss: typeof config.loss === 'string' ? config.loss : null,
+    config,
     seed: r.seed,
     sweepId: r.sweep_id,
     tags: JSON.parse(r.tags) as string[],
@@ -182,7 +183,6 @@ export class RunStore {
     ).map((x) => x.name);
     return {
       ...toSummary(r),
-      config: JSON.parse(r.config) as Record<string, unknown>,
       versions: parseJson<Record<string, string>>(r.versions),
       notes: r.notes,
       metricNames,

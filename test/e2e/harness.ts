@@ -126,6 +126,3 @@ export async function waitForRuns(web: WebLab, ids: number[], timeoutMs = 90_000
     200,
   );
 }
-
-/** A short synthetic config for tests: seconds, not minutes. */
-export const SHORT_RUN = { steps: 200, refSteps: 50, evalEvery: 10 } as const;

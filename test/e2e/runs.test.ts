@@ -91,3 +91,57 @@ describe('runs', () => {
     expect(errors).toEqual([]);
   });
 });
+
+describe('runs list', () => {
+  it('searches with /, tags a run, clones its config, and deletes with confirmation', async () => {
+    const { runIds } = await api<{ runIds: number[] }>(web, 'runs:start', {
+      kind: 'synthetic',
+      config: { steps: 40, refSteps: 10, evalEvery: 20, mask: 0.2, lr: 0.02, seed: 3 },
+      name: 'needle run',
+    });
+    const id = runIds[0];
+    await waitForRuns(web, [id]);
+    const { page, errors } = await openApp(browser, web, '#/runs');
+    await page.waitForSelector(`[data-testid="run-row-${id}"]`);
+
+    // "/" focuses the search box; the list filters as one types.
+    await page.keyboard.press('/');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('runs-search');
+    await page.keyboard.type('needle');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="runs-table"] tbody tr[data-testid^="run-row-"]').length === 1);
+    await page.keyboard.press('Escape');
+
+    // Tag it on its page, then filter the list by that tag.
+    await page.click(`[data-testid="open-${id}"]`);
+    await page.waitForSelector('[data-testid="run-view"]');
+    await page.fill('[data-testid="tag-input"]', 'keeper');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.querySelector('[data-testid="tag-editor"]')?.textContent?.includes('keeper'));
+    expect(web.lab.store.runs.get(id)!.tags).toEqual(['keeper']);
+
+    // Clone config: the launcher opens with this run's values.
+    await page.click('[data-testid="clone-run"]');
+    await page.waitForSelector('[data-testid="launcher"]');
+    await page.waitForFunction(() => (document.querySelector('#cfg-mask') as HTMLInputElement | null)?.value === '0.2');
+    expect(await page.inputValue('#cfg-lr')).toBe('0.02');
+    expect(await page.inputValue('#cfg-seed')).toBe('3');
+    expect(await page.inputValue('#cfg-steps')).toBe('40');
+
+    await page.click('[data-testid="nav-runs"]');
+    await page.selectOption('[data-testid="filter-tag"]', 'keeper');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="runs-table"] tbody tr[data-testid^="run-row-"]').length === 1);
+
+    // Delete: Esc cancels the confirmation, OK deletes.
+    await page.check(`[data-testid="select-${id}"]`);
+    await page.click('[data-testid="delete-selected"]');
+    await page.waitForSelector('[data-testid="confirm-dialog"]');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('[data-testid="confirm-dialog"]', { state: 'detached' });
+    expect(web.lab.store.runs.get(id)).toBeDefined();
+    await page.click('[data-testid="delete-selected"]');
+    await page.click('[data-testid="confirm-ok"]');
+    await page.waitForSelector(`[data-testid="run-row-${id}"]`, { state: 'detached' });
+    expect(web.lab.store.runs.get(id)).toBeUndefined();
+    expect(errors).toEqual([]);
+  });
+});

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
+import { parseJsonText } from '../../util/json-file';
 import { lossAndLogpGrads } from './diagnostics';
 import { LOSS_NAMES, type LossName } from './names';
 import { LOSSES, unknownLossMessage } from './registry';
@@ -73,12 +74,7 @@ function describeIssues(error: z.ZodError): string {
 
 /** Parses and validates the JSON text of an inspect request; errors name `source` and the offending field. */
 export function parseLossInspectJson(text: string, source: string): LossInspectInput {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new Error(`${source}: not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
-  }
+  const raw = parseJsonText(text, source);
   const parsed = LossInspectInputSchema.safeParse(raw);
   if (!parsed.success) throw new Error(`${source}: invalid loss input: ${describeIssues(parsed.error)}`);
   return parsed.data;

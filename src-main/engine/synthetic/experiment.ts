@@ -38,7 +38,7 @@ import {
 } from '../losses/diagnostics';
 import type { LossDefinition, LossHyper } from '../losses/types';
 import { SyntheticConfigSchema, type SyntheticConfig } from './config';
-import { parseDatasetForConfig, type SyntheticDataset } from './dataset';
+import { exportDataset, parseDatasetForConfig, type SyntheticDataset } from './dataset';
 import { backward, forward, initParams, paramShapes, sumSquares, type ModelSpec } from './model';
 import { Rng, STREAMS } from './rng';
 import { generateDataset, utilityMatrix, type PolicyStats } from './task';
@@ -132,14 +132,13 @@ interface Prepared {
   dataKey: string;
 }
 
-function prepare(index: number, input: SyntheticRunInput, datasetIds: Map<SyntheticDataset, number>): Prepared {
+function prepare(index: number, input: SyntheticRunInput): Prepared {
   const config = SyntheticConfigSchema.parse(input.config);
   let dataset: SyntheticDataset;
   let dataKey: string;
   if (input.dataset) {
     dataset = parseDatasetForConfig(input.dataset, config, `runs[${index}].dataset`);
-    if (!datasetIds.has(input.dataset)) datasetIds.set(input.dataset, datasetIds.size);
-    dataKey = `file:${datasetIds.get(input.dataset)}`;
+    dataKey = `file:${exportDataset(dataset)}`; // by content: each run of a launch may get its own copy
   } else {
     dataset = generateDataset(config);
     dataKey = `gen:${config.mask}:${config.pairsPerPrompt}`;
@@ -252,7 +251,6 @@ async function runPhase(a: PhaseArgs, evalConsts: { U: tf.Tensor; eye: tf.Tensor
   const lossGroups = contiguousGroups(rows, lossKey);
   const betaGroups = contiguousGroups(rows, (r) => r.hyper.beta);
   const sameLr = rows.every((r) => r.lr === rows[0].lr);
-  const lrs = Float32Array.from(rows, (r) => r.lr);
   const rngs = full ? [] : rows.map((r) => new Rng(r.prep.config.seed, train ? STREAMS.train : STREAMS.warmup));
 
   // Indices: gather [w-cells of all rows, l-cells of all rows] (flat into [R·K·K]); scatter adds a third block
@@ -272,20 +270,19 @@ async function runPhase(a: PhaseArgs, evalConsts: { U: tf.Tensor; eye: tf.Tensor
       }
     }
   };
-  let fixedGather: tf.Tensor1D | null = null;
-  let fixedScatter: tf.Tensor2D | null = null;
+  // Reading cells: WASM's GatherV2 costs ~25× its GatherNd at this size; on 'cpu' it is the other way round.
+  const useGatherNd = tf.getBackend() === 'wasm';
+  const readCells = (flat: tf.Tensor, idx2d: tf.Tensor2D) => (useGatherNd ? tf.gatherND(flat, idx2d) : tf.gather(flat, idx2d.reshape([-1])));
+  let fixedIdx: tf.Tensor2D | null = null;
   if (full) {
     fillIndices();
-    fixedGather = tf.tensor1d(idx.subarray(0, 2 * RB), 'int32');
-    fixedScatter = tf.tensor2d(idx, [3 * RB, 1], 'int32');
+    fixedIdx = tf.tensor2d(idx, [3 * RB, 1], 'int32');
   }
 
   let params = a.params;
   let m = shapes.map(([p, q]) => tf.zeros([R, p, q]));
   let v = shapes.map(([p, q]) => tf.zeros([R, p, q]));
   const refFlat = a.refLogp.reshape([RKK]);
-  const trainValues = new Float64Array(TRAIN_METRIC_NAMES.length);
-  const evalValues = new Float64Array(EVAL_METRIC_NAMES.length);
 
   const readEval = (data: Float32Array, statsOff: number, probsOff: number): EvalOut[] =>
     rows.map((_, r) => {
@@ -298,12 +295,8 @@ async function runPhase(a: PhaseArgs, evalConsts: { U: tf.Tensor; eye: tf.Tensor
   const emitEval = (step: number, evals: EvalOut[]) => {
     rows.forEach((row, r) => {
       const st = evals[r].stats;
-      evalValues[0] = st.expectedUtility;
-      evalValues[1] = st.pBest;
-      evalValues[2] = st.oodMass;
-      evalValues[3] = st.klToRef;
       for (const o of row.report) {
-        sink.metrics(o, step, EVAL_METRIC_NAMES, evalValues);
+        sink.metrics(o, step, EVAL_METRIC_NAMES, [st.expectedUtility, st.pBest, st.oodMass, st.klToRef]);
         if (a.snapshots) sink.snapshot(o, step, 'probs', evals[r].probs);
       }
     });
@@ -320,15 +313,17 @@ async function runPhase(a: PhaseArgs, evalConsts: { U: tf.Tensor; eye: tf.Tensor
       const S = split ? 2 : 1;
 
       const out = tf.tidy(() => {
-        const gatherIdx = fixedGather ?? tf.tensor1d(idx.subarray(0, 2 * RB), 'int32');
-        const scatterIdx = fixedScatter
+        // one index upload per step: rows [0, 2RB) = w- then l-cells (gather and scatter block 0), rows
+        // [2RB, 3RB) = w-cells again, offset into scatter block 1 (only on split steps)
+        const scatterIdx = fixedIdx
           ? split
-            ? fixedScatter
-            : fixedScatter.slice([0, 0], [2 * RB, 1])
+            ? fixedIdx
+            : fixedIdx.slice([0, 0], [2 * RB, 1])
           : tf.tensor2d(idx.subarray(0, (S + 1) * RB), [(S + 1) * RB, 1], 'int32');
+        const gatherIdx = split ? scatterIdx.slice([0, 0], [2 * RB, 1]) : scatterIdx;
         const fwd = forward(spec, params);
-        const [lw, ll] = tf.split(tf.gather(fwd.logp.reshape([RKK]), gatherIdx).reshape([2 * R, B]), 2, 0);
-        const [refW, refL] = tf.split(tf.gather(refFlat, gatherIdx).reshape([2 * R, B]), 2, 0);
+        const [lw, ll] = tf.split(readCells(fwd.logp.reshape([RKK]), gatherIdx).reshape([2 * R, B]), 2, 0);
+        const [refW, refL] = tf.split(readCells(refFlat, gatherIdx).reshape([2 * R, B]), 2, 0);
 
         const perPairs: tf.Tensor[] = [];
         const gws: tf.Tensor[] = [];
@@ -385,7 +380,7 @@ async function runPhase(a: PhaseArgs, evalConsts: { U: tf.Tensor; eye: tf.Tensor
         // Adam (PyTorch form), per-run learning rate
         const c1 = 1 / (1 - Math.pow(ADAM_B1, t));
         const c2 = 1 / Math.sqrt(1 - Math.pow(ADAM_B2, t));
-        const lrT: tf.Tensor | number = sameLr ? rows[0].lr * c1 : tf.tensor3d(lrs.map((x) => x * c1), [R, 1, 1]);
+        const lrT: tf.Tensor | number = sameLr ? rows[0].lr * c1 : tf.tensor3d(Float32Array.from(rows, (r) => r.lr * c1), [R, 1, 1]);
         const nm: tf.Tensor[] = [];
         const nv: tf.Tensor[] = [];
         const np: tf.Tensor[] = [];
@@ -419,7 +414,7 @@ async function runPhase(a: PhaseArgs, evalConsts: { U: tf.Tensor; eye: tf.Tensor
             try {
               assertFiniteMetrics({ [`loss${runLabel}`]: lossAt(r), [`grad_norm${runLabel}`]: normAt(r) }, { loss: row.loss.name, step: t });
             } catch (err) {
-              if (err instanceof NonFiniteMetricError && !train) err.message = `warm-up (${err.message})`;
+              if (err instanceof NonFiniteMetricError && !train) err.message = `warm-up: ${err.message.replace(/ at step /, ' at warm-up step ')}`;
               throw err;
             }
           }
@@ -432,6 +427,7 @@ async function runPhase(a: PhaseArgs, evalConsts: { U: tf.Tensor; eye: tf.Tensor
         if (log) {
           rows.forEach((row, r) => {
             if (train) {
+              const trainValues = new Float64Array(TRAIN_METRIC_NAMES.length); // fresh: a sink may keep it
               for (let j = 0; j < M; j++) trainValues[j] = data[stdOff + j * R + r];
               trainValues[M] = normAt(r);
               trainValues[M + 1] = row.lr;
@@ -472,8 +468,7 @@ async function runPhase(a: PhaseArgs, evalConsts: { U: tf.Tensor; eye: tf.Tensor
     return result;
   } finally {
     tf.dispose([params, m, v, refFlat]);
-    if (fixedGather) fixedGather.dispose();
-    if (fixedScatter) fixedScatter.dispose();
+    if (fixedIdx) fixedIdx.dispose();
   }
 }
 
@@ -528,6 +523,13 @@ async function runProgram(
     .map((_, i) => i)
     .sort((i, j) => trainRows[i].hyper.beta - trainRows[j].hyper.beta || lossRank.get(lossKey(trainRows[i]))! - lossRank.get(lossKey(trainRows[j]))! || i - j);
   const trainSorted = trainOrder.map((i) => trainRows[i]);
+  // WASM (XNNPACK) takes a different matmul path for a batch of one, so a lone run would not reproduce its
+  // numbers inside a batch bit for bit. A lone row gets a silent twin (a copy that reports nothing). The pure-JS
+  // 'cpu' backend computes every batch entry the same way at any batch size, so it skips the extra work.
+  if (tf.getBackend() !== 'cpu') {
+    if (warmSorted.length === 1) warmSorted.push({ ...warmSorted[0], report: [] });
+    if (trainSorted.length === 1) trainSorted.push({ ...trainSorted[0], report: [] });
+  }
 
   const results = new Map<number, SyntheticResult>();
   const refEval = new Map<number, EvalOut>();
@@ -597,6 +599,7 @@ async function runProgram(
         snapshots: opts.snapshots,
         onEval: (step, evals) => {
           evals.forEach((e, r) => {
+            if (trainSorted[r].report.length === 0) return; // a silent twin
             const p = trainSorted[r].prep;
             if (step === 0) refEval.set(p.index, e);
             if (step === c0.steps) {
@@ -627,8 +630,7 @@ export async function runSyntheticBatch(runs: readonly SyntheticRunInput[], sink
     snapshots: options.snapshots ?? true,
     shareWarmup: options.shareWarmup ?? true,
   };
-  const datasetIds = new Map<SyntheticDataset, number>();
-  const preps = runs.map((r, i) => prepare(i, r, datasetIds));
+  const preps = runs.map((r, i) => prepare(i, r));
   for (const p of preps) opts.getLoss(p.config.loss); // unknown loss: fail before any work
   const programs = new Map<string, Prepared[]>();
   for (const p of preps) {

@@ -43,22 +43,36 @@ export { echarts };
 export type EChart = echarts.ECharts;
 export type ChartOption = echarts.EChartsCoreOption;
 
-// ---- one redraw per frame --------------------------------------------------------------------------------
+// ---- one redraw per frame, within a time budget ------------------------------------------------------------
 
 const pending = new Set<() => void>();
 let frame = 0;
+/** Redraw work allowed per animation frame; what does not fit waits for the next frame, oldest first. */
+const FRAME_BUDGET_MS = 10;
 
 function flush(): void {
   frame = 0;
   const jobs = [...pending];
   pending.clear();
   const t0 = performance.now();
-  for (const j of jobs) j();
-  // The chart benchmark sets `frameTimes` to an array to record how long each batched redraw took.
+  let i = 0;
+  while (i < jobs.length) {
+    jobs[i++]();
+    if (performance.now() - t0 > FRAME_BUDGET_MS) break;
+  }
+  if (i < jobs.length) {
+    // Deferred jobs keep their place ahead of anything scheduled meanwhile, so every chart gets its turn.
+    const newer = [...pending];
+    pending.clear();
+    for (const j of jobs.slice(i)) pending.add(j);
+    for (const j of newer) pending.add(j);
+    if (!frame) frame = requestAnimationFrame(flush);
+  }
+  // The chart benchmark sets `frameTimes` to an array to record how long each frame's redraw work took.
   debugHooks().frameTimes?.push(performance.now() - t0);
 }
 
-/** Runs `job` in the next animation frame; scheduling the same function again before then is free. */
+/** Runs `job` in an upcoming animation frame; scheduling the same function again before then is free. */
 export function scheduleFrame(job: () => void): void {
   pending.add(job);
   if (!frame) frame = requestAnimationFrame(flush);
@@ -87,7 +101,13 @@ export interface UseChartOptions {
   base: (c: ChartColors) => ChartOption;
   /** Pushes data; called once per frame at most, after `requestDraw()`. */
   draw?: (chart: EChart) => void;
+  /** Called when this chart, or any chart of its group, zoomed or panned. */
+  onZoom?: (chart: EChart) => void;
 }
+
+// echarts.connect mirrors a zoom to the other charts of a group silently (no event there), so zoom listeners
+// are kept per group here and all of them hear about a zoom in any member.
+const zoomListeners = new Map<string, Set<() => void>>();
 
 export function useChart(el: Ref<HTMLElement | null>, opts: UseChartOptions) {
   const chart = shallowRef<EChart | null>(null);
@@ -107,6 +127,12 @@ export function useChart(el: Ref<HTMLElement | null>, opts: UseChartOptions) {
     drawNow();
   };
 
+  const zoomKey = opts.group ?? `solo-${Math.random()}`;
+  const onZoom = () => {
+    const c = chart.value;
+    if (c && !c.isDisposed() && opts.onZoom) opts.onZoom(c);
+  };
+
   onMounted(() => {
     if (!el.value) return;
     const c = echarts.init(el.value, null, { renderer: 'canvas' });
@@ -114,6 +140,13 @@ export function useChart(el: Ref<HTMLElement | null>, opts: UseChartOptions) {
     if (opts.group) {
       c.group = opts.group;
       echarts.connect(opts.group);
+    }
+    if (opts.onZoom) {
+      let set = zoomListeners.get(zoomKey);
+      if (!set) zoomListeners.set(zoomKey, (set = new Set()));
+      set.add(onZoom);
+      // after connect has mirrored the zoom to the group's other charts
+      c.on('datazoom', () => scheduleFrame(() => zoomListeners.get(zoomKey)?.forEach((f) => f())));
     }
     if (opts.id) debugHooks().charts.set(opts.id, c);
     rebuild();
@@ -125,6 +158,9 @@ export function useChart(el: Ref<HTMLElement | null>, opts: UseChartOptions) {
 
   onBeforeUnmount(() => {
     observer?.disconnect();
+    const set = zoomListeners.get(zoomKey);
+    set?.delete(onZoom);
+    if (set && !set.size) zoomListeners.delete(zoomKey);
     if (opts.id && debugHooks().charts.get(opts.id) === chart.value) debugHooks().charts.delete(opts.id);
     chart.value?.dispose();
     chart.value = null;

@@ -44,18 +44,24 @@ export function orderMetrics(names: Iterable<string>): string[] {
   return [...first, ...rest];
 }
 
-/** Index of the best value in a column, or −1 when the metric has no ordering. */
-export function bestIndex(name: string, values: (number | null | undefined)[]): number {
+/**
+ * Index of the best value in a column; −1 when the metric has no ordering, or when the best is tied at the
+ * shown precision (bold on one of several equal numbers would mislead).
+ */
+export function bestIndex(name: string, values: (number | null | undefined)[], digits = 3): number {
   const dir = METRIC_DIRECTION[name];
   if (dir === null || dir === undefined) return -1;
   let best = -1;
   let bestScore = -Infinity;
+  let tied = false;
+  const round = (x: number) => Number(x.toFixed(digits));
   values.forEach((v, i) => {
     if (v === null || v === undefined || !Number.isFinite(v)) return;
-    const score = dir === 0 ? -Math.abs(v) : dir * v;
-    if (score > bestScore) (bestScore = score), (best = i);
+    const score = round(dir === 0 ? -Math.abs(v) : dir * v);
+    if (score > bestScore) (bestScore = score), (best = i), (tied = false);
+    else if (score === bestScore) tied = true;
   });
-  return best;
+  return tied ? -1 : best;
 }
 
 export const TABLE1_MASKS = [0, 0.2, 0.4] as const;

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { PAPER_LOSSES } from '../../src-main/engine/losses/names';
+import { SyntheticConfigSchema } from '../../src-main/engine/synthetic/config';
+import {
+  GridError,
+  PAPER_TABLE1,
+  expandGrid,
+  formatTable1,
+  paperTable1,
+  planBatches,
+  summariseSweep,
+  table1Configs,
+} from '../../src-main/engine/synthetic/sweep';
+
+describe('expandGrid', () => {
+  it('gives the Cartesian product over the base, first field slowest, with defaults filled', () => {
+    const out = expandGrid({ steps: 50 }, { loss: ['dpo', 'bdpo'], seed: [0, 1, 2] });
+    expect(out.length).toBe(6);
+    expect(out.map((c) => [c.loss, c.seed])).toEqual([
+      ['dpo', 0],
+      ['dpo', 1],
+      ['dpo', 2],
+      ['bdpo', 0],
+      ['bdpo', 1],
+      ['bdpo', 2],
+    ]);
+    for (const c of out) expect(c).toEqual(SyntheticConfigSchema.parse({ steps: 50, loss: c.loss, seed: c.seed }));
+    expect(expandGrid({ lr: 0.1 }, {})).toEqual([SyntheticConfigSchema.parse({ lr: 0.1 })]);
+  });
+
+  it('names the grid field and value index of a bad value, and unknown fields', () => {
+    expect(() => expandGrid({}, { lr: [0.1, -1] })).toThrow(new GridError([{ path: 'grid.lr[1]', message: 'lr must be positive' }]));
+    expect(() => expandGrid({}, { lossy: [1] })).toThrow(/^grid\.lossy: not a run-config field/);
+    expect(() => expandGrid({}, { loss: ['dpo', 'foo'] })).toThrow(/^grid\.loss\[1\]: unknown loss "foo"/);
+    expect(() => expandGrid({}, { seed: [] })).toThrow('grid.seed: needs at least one value');
+    expect(() => expandGrid({ steps: 0 }, { seed: [1] })).toThrow(/^base\.steps: /);
+  });
+});
+
+describe('Table 1 preset', () => {
+  it('is 6 losses × 3 masks × n seeds', () => {
+    const cs = table1Configs({ seeds: 5, steps: 200 });
+    expect(cs.length).toBe(90);
+    expect(new Set(cs.map((c) => c.loss))).toEqual(new Set(PAPER_LOSSES));
+    expect([...new Set(cs.map((c) => c.mask))]).toEqual([0, 0.2, 0.4]);
+    expect([...new Set(cs.map((c) => c.seed))]).toEqual([0, 1, 2, 3, 4]);
+    expect(cs.every((c) => c.steps === 200 && c.refSteps === 300 && c.batchSize === 64 && c.model === 'mlp')).toBe(true);
+    expect(table1Configs().every((c) => c.steps === 1000)).toBe(true);
+    // one program for the whole preset
+    expect(planBatches(cs)).toEqual([cs.map((_, i) => i)]);
+  });
+
+  it('carries the paper’s numbers', () => {
+    expect(PAPER_TABLE1['0']).toEqual({ dpo: 4.28, 'nbdpo-asymm': 4.56, 'nbdpo-symm': 5.4, 'nbdpo2-asymm': 3.79, 'nbdpo2-symm': 4.45, bdpo: 4.45 });
+    expect(PAPER_TABLE1['0.2'].bdpo).toBe(4.4);
+    expect(PAPER_TABLE1['0.4']['nbdpo-symm']).toBe(6.15);
+    expect(paperTable1(0.4, 'nbdpo2-asymm')).toBe(4.04);
+    expect(paperTable1(0.3, 'dpo')).toBeUndefined();
+    expect(paperTable1(0, 'ipo')).toBeUndefined();
+  });
+});
+
+describe('summariseSweep', () => {
+  it('gives mean ± sample std per cell, seeds pooled', () => {
+    const mk = (loss: 'dpo' | 'bdpo', mask: number, seed: number, eu: number) => ({
+      config: SyntheticConfigSchema.parse({ loss, mask, seed }),
+      final: { expectedUtility: eu, pBest: 0, oodMass: 0, klToRef: 0 },
+    });
+    const cells = summariseSweep([mk('dpo', 0, 0, 4), mk('dpo', 0, 1, 6), mk('bdpo', 0, 0, 5), mk('dpo', 0, 2, 5), mk('dpo', 0.2, 0, 3)]);
+    expect(cells.length).toBe(3);
+    const dpo0 = cells[0];
+    expect([dpo0.loss, dpo0.mask, dpo0.n, dpo0.mean]).toEqual(['dpo', 0, 3, 5]);
+    expect(dpo0.std).toBeCloseTo(1, 14); // sample std of 4, 6, 5 (n − 1)
+    expect(dpo0.seeds).toEqual([0, 1, 2]);
+    expect(dpo0.paper).toBe(4.28);
+    expect(cells[1].std).toBeNull();
+    expect(cells[2].paper).toBe(3.98);
+    expect(formatTable1(cells)).toBe(
+      ['| mask | dpo | bdpo |', '|---|---|---|', '| 0.0 | 5.00 ± 1.00 (4.28) | 5.00 (4.45) |', '| 0.2 | 3.00 (3.98) | — |'].join('\n'),
+    );
+  });
+});
