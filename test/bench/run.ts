@@ -3,9 +3,13 @@
  * modules, e.g. `synthetic`). Add a module by appending it to MODULES.
  */
 import { syntheticBench } from './synthetic.bench';
+import { storeBench } from './store.bench';
 import { printTable, type BenchRow } from './table';
 
-const MODULES: { name: string; run: () => Promise<BenchRow[]> }[] = [{ name: 'synthetic', run: syntheticBench }];
+const MODULES: { name: string; run: () => Promise<BenchRow[]> }[] = [
+  { name: 'synthetic', run: syntheticBench },
+  { name: 'store', run: storeBench },
+];
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);

@@ -219,6 +219,17 @@ describe('runSyntheticBatch', () => {
     expect(batched[0].final.expectedUtility).not.toBe(batched[2].final.expectedUtility);
   });
 
+  it('gives the same numbers whether runs share their warm-up or not', async () => {
+    const configs = mixed(); // runs 0 and 2 have the same warm-up
+    const a = new MemorySink();
+    const b = new MemorySink();
+    const shared = await runSyntheticBatch(configs.map((config) => ({ config })), a);
+    const separate = await runSyntheticBatch(configs.map((config) => ({ config })), b, { shareWarmup: false });
+    expect(separate).toEqual(shared);
+    for (let i = 0; i < configs.length; i++) expect(rowsOf(b, i)).toEqual(rowsOf(a, i));
+    expect(shared[0].refProbs).toEqual(shared[2].refProbs);
+  });
+
   it('is deterministic and does not leak tensors', async () => {
     const before = tf.memory().numTensors;
     const c = mixed();
