@@ -4,11 +4,13 @@
  */
 import { syntheticBench } from './synthetic.bench';
 import { storeBench } from './store.bench';
+import { labSweepBench } from './lab-sweep.bench';
 import { printTable, type BenchRow } from './table';
 
 const MODULES: { name: string; run: () => Promise<BenchRow[]> }[] = [
   { name: 'synthetic', run: syntheticBench },
   { name: 'store', run: storeBench },
+  { name: 'lab-sweep', run: labSweepBench },
 ];
 
 async function main(): Promise<void> {
