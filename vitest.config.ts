@@ -7,6 +7,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          setupFiles: ['test/unit/setup.ts'],
           environment: 'node',
           testTimeout: 60_000,
           pool: 'forks',

@@ -1,21 +1,16 @@
 /** Measures the live run page's frame time with 20k points per series (see test/bench/chart-frame.ts). */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
-import { ROOT, api, launchChromium, openApp, screenshot, startWebLab, waitForRuns, type WebLab } from './harness';
+import { ROOT, api, openApp, screenshot, waitForRuns, type WebLab, withWebLabAndChromium } from './harness';
 import { measureChartFrame } from '../bench/chart-frame';
 
 let web: WebLab;
 let browser: Browser;
-
-beforeAll(async () => {
-  web = await startWebLab();
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-  await web?.close();
+withWebLabAndChromium((w, b) => {
+  web = w;
+  browser = b;
 });
 
 describe('live chart performance', () => {

@@ -3,22 +3,17 @@
  * run launched from the UI (validation next to the field first), live charts and heatmap, persistence across
  * a reload, CSV export through the browser's download.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
-import { ROOT, launchChromium, openApp, screenshot, startWebLab, until, waitForRuns, type WebLab } from './harness';
+import { ROOT, openApp, screenshot, until, waitForRuns, type WebLab, withWebLabAndChromium } from './harness';
 
 let web: WebLab;
 let browser: Browser;
-
-beforeAll(async () => {
-  web = await startWebLab();
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-  await web?.close();
+withWebLabAndChromium((w, b) => {
+  web = w;
+  browser = b;
 });
 
 describe('foundation slice', () => {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import { createLab, type Lab } from '../../src-main/api/lab';
 import { childWorkerLauncher } from '../../src-main/runner/launch-child';
 import { startWebServer, type WebServer } from '../../src-main/server/server';
@@ -125,4 +126,19 @@ export async function waitForRuns(web: WebLab, ids: number[], timeoutMs = 90_000
     timeoutMs,
     200,
   );
+}
+
+/** One web lab and one Chromium for a whole test file, closed after it; `use` receives them once started. */
+export function withWebLabAndChromium(use: (web: WebLab, browser: Browser) => void): void {
+  let web: WebLab | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    web = await startWebLab();
+    browser = await launchChromium();
+    use(web, browser);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await web?.close();
+  });
 }

@@ -1,19 +1,14 @@
 /** Cancelling a live run, and comparing finished runs: final-metrics table, config diff, CSV export. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import type { Browser } from 'playwright-core';
-import { api, launchChromium, openApp, screenshot, startWebLab, waitForRuns, type WebLab } from './harness';
+import { api, openApp, screenshot, waitForRuns, type WebLab, withWebLabAndChromium } from './harness';
 
 let web: WebLab;
 let browser: Browser;
-
-beforeAll(async () => {
-  web = await startWebLab();
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-  await web?.close();
+withWebLabAndChromium((w, b) => {
+  web = w;
+  browser = b;
 });
 
 describe('runs', () => {

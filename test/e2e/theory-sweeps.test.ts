@@ -1,19 +1,14 @@
 /** The Theory view reacts to its sliders; a Table 1 sweep renders as the grid next to the paper's numbers. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import type { Browser } from 'playwright-core';
-import { api, launchChromium, openApp, screenshot, startWebLab, waitForRuns, type WebLab } from './harness';
+import { api, openApp, screenshot, waitForRuns, type WebLab, withWebLabAndChromium } from './harness';
 
 let web: WebLab;
 let browser: Browser;
-
-beforeAll(async () => {
-  web = await startWebLab();
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-  await web?.close();
+withWebLabAndChromium((w, b) => {
+  web = w;
+  browser = b;
 });
 
 describe('theory and sweeps', () => {
