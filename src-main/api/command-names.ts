@@ -14,6 +14,7 @@ export const COMMAND_NAME_LIST = [
   'runs:snapshots',
   'runs:exportCsv',
   'runs:dataset',
+  'runs:log',
   'table:exportCsv',
   'theory:compute',
   'sweeps:list',

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { SyntheticConfigSchema } from '../engine/synthetic/config';
 import { LOSS_NAMES } from '../engine/losses/names';
-import { RUN_KINDS, RUN_STATUSES, type RunDetail, type RunSummary } from '../store/runs';
+import { RUN_KINDS, RUN_STATUSES, type LogLine, type RunDetail, type RunSummary } from '../store/runs';
 import type { Series } from '../store/metrics';
 import type { SweepRecord } from '../store/sweeps';
 import type { BackendInfo } from '../engine/backend';
@@ -63,6 +63,7 @@ export const commandInputs = {
   'runs:snapshots': z.object({ id: RunId, name: z.string().default('probs'), afterStep: z.number().int().optional() }).strict(),
   'runs:exportCsv': z.object({ ids: z.array(RunId).min(1) }).strict(),
   'runs:dataset': z.object({ id: RunId }).strict(),
+  'runs:log': z.object({ id: RunId }).strict(),
   'table:exportCsv': z
     .object({
       filename: z.string().max(200).default('table.csv'),
@@ -113,6 +114,8 @@ export interface CommandOutputs {
   'runs:exportCsv': { filename: string; csv: string };
   /** The synthetic dataset a run trained on (null until the worker has made it). */
   'runs:dataset': RunDatasetInfo | null;
+  /** The run's log: lifecycle, backend choice and why, errors. */
+  'runs:log': { lines: LogLine[] };
   'table:exportCsv': { filename: string; csv: string };
   'theory:compute': TheoryResult;
   'sweeps:list': SweepRecord[];
@@ -143,7 +146,7 @@ export function isCommandName(s: string): s is CommandName {
 }
 
 export type { LabEvent } from '../runner/events';
-export type { RunSummary, RunDetail, RunStatus } from '../store/runs';
+export type { RunSummary, RunDetail, RunStatus, LogLine } from '../store/runs';
 export type { Series } from '../store/metrics';
 export type { SweepRecord } from '../store/sweeps';
 export type { SweepSummary, SweepCell } from './sweeps';

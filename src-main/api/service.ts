@@ -96,6 +96,10 @@ export class LabService {
         for (const [x] of ds.pairs) perPrompt[x]++;
         return { K: ds.K, alpha: ds.alpha, mask: ds.mask, pairs: ds.pairs.length, pairsPerPrompt: perPrompt };
       },
+      'runs:log': ({ id }) => {
+        mustGet(id);
+        return { lines: store.runs.logs(id) };
+      },
       'table:exportCsv': ({ filename, header, rows }) => ({ filename, csv: tableCsv(header, rows) }),
       'theory:compute': (input) => computeTheory(input),
       'sweeps:list': () => store.sweeps.list(),

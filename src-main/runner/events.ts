@@ -1,4 +1,4 @@
-import type { RunStatus } from '../store/runs';
+import type { LogLevel, RunStatus } from '../store/runs';
 
 /** Everything a window (IPC), a browser (SSE) or the CLI hears about runs as they happen. */
 export type LabEvent =
@@ -6,4 +6,5 @@ export type LabEvent =
   | { type: 'run:metrics'; runId: number; steps: number[]; names: string[]; nameIdx: number[]; values: (number | null)[] }
   | { type: 'run:snapshot'; runId: number; step: number; name: string }
   | { type: 'run:progress'; runId: number; done: number; total: number; etaSeconds: number | null }
+  | { type: 'run:log'; runId: number; ts: number; level: LogLevel; text: string }
   | { type: 'sweep:status'; sweepId: number; status: string };

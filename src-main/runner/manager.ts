@@ -60,6 +60,12 @@ export class RunManager {
     this.emit(e);
   }
 
+  /** Appends a line to a run's stored log and tells the subscribers. */
+  private log(runId: number, level: 'info' | 'warn' | 'error', text: string): void {
+    const line = this.store.runs.log(runId, level, text);
+    this.emit({ type: 'run:log', runId, ...line });
+  }
+
   private emit(e: LabEvent): void {
     this.emitter.emit('event', e);
   }
@@ -80,7 +86,10 @@ export class RunManager {
       resolve,
     };
     this.queue.push(state);
-    for (const id of state.runIds) this.emit({ type: 'run:status', runId: id, status: 'queued' });
+    for (const id of state.runIds) {
+      this.log(id, 'info', runs.length > 1 ? `queued with ${runs.length - 1} other run(s), trained side by side as one batched program` : 'queued');
+      this.emit({ type: 'run:status', runId: id, status: 'queued' });
+    }
     this.pump();
     return { jobId: state.id, done };
   }
@@ -183,9 +192,16 @@ export class RunManager {
     this.pump();
   }
 
-  private closeRun(job: JobState, runId: number, status: 'done' | 'failed' | 'cancelled', error?: string, final?: object): void {
+  private closeRun(job: JobState, runId: number, status: 'done' | 'failed' | 'cancelled', error?: string, final?: Record<string, number>): void {
     if (!job.open.delete(runId)) return;
     this.store.runs.finish(runId, status, { error, final });
+    const took = job.startedAt ? ` after ${((Date.now() - job.startedAt) / 1000).toFixed(1)} s` : '';
+    if (status === 'failed') this.log(runId, 'error', `failed${took}: ${error}`);
+    else if (status === 'cancelled') this.log(runId, 'warn', `cancelled${took}`);
+    else {
+      const summary = Object.entries(final ?? {}).map(([k, v]) => `${k} ${Number(v).toFixed(4)}`).join(', ');
+      this.log(runId, 'info', `done${took}${summary ? `: ${summary}` : ''}`);
+    }
     this.emit({ type: 'run:status', runId, status, error });
   }
 
@@ -194,6 +210,8 @@ export class RunManager {
     switch (msg.type) {
       case 'hello':
         for (const id of job.open) {
+          this.log(id, 'info', `worker ${msg.pid} started; backend ${msg.backend.label}`);
+          for (const note of msg.backend.notes) this.log(id, 'info', `backend: ${note}`);
           store.runs.markRunning(id, { backend: msg.backend.label, versions: msg.backend.versions, ownerPid: process.pid });
           this.emit({ type: 'run:status', runId: id, status: 'running', backend: msg.backend.label });
         }
@@ -234,6 +252,9 @@ export class RunManager {
         return;
       case 'runCancelled':
         this.closeRun(job, msg.runId, 'cancelled');
+        return;
+      case 'log':
+        if (job.open.has(msg.runId)) this.log(msg.runId, msg.level, msg.text);
         return;
       case 'jobDone':
         return;

@@ -21,6 +21,7 @@ export type FromWorker =
   | { type: 'runDone'; runId: number; final: Record<string, number> }
   | { type: 'runFailed'; runId: number; error: string }
   | { type: 'runCancelled'; runId: number }
+  | { type: 'log'; runId: number; level: 'info' | 'warn' | 'error'; text: string }
   | { type: 'jobDone' };
 
 /** The two ends the manager needs from a worker process, whatever started it (child_process or utilityProcess). */

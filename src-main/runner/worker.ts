@@ -5,7 +5,8 @@
 import { initBackend } from '../engine/backend';
 import { RunCancelled, type RunSink } from '../engine/sink';
 import { runSyntheticBatch } from '../engine/synthetic/experiment';
-import type { SyntheticDataset } from '../engine/synthetic/dataset';
+import { datasetSummary, parseDatasetForConfig } from '../engine/synthetic/dataset';
+import { generateDataset } from '../engine/synthetic/task';
 import type { FromWorker, Job, ToWorker } from './protocol';
 
 /** Rows are held at most this long before they reach the parent, which commits them at once. */
@@ -126,18 +127,28 @@ class WorkerSink implements RunSink {
   }
 }
 
+function log(runId: number, text: string, level: 'info' | 'warn' | 'error' = 'info'): void {
+  send({ type: 'log', runId, level, text });
+}
+
 async function runJob(job: Job, sink: WorkerSink): Promise<void> {
   const ids = job.runs.map((r) => r.runId);
   try {
-    const results = await runSyntheticBatch(
-      job.runs.map((r) => ({ config: r.config, dataset: r.dataset as SyntheticDataset | undefined })),
-      sink,
-    );
+    // Make (or check) each dataset first and store it at once, so the UI can mark masked cells while the run trains.
+    const inputs = job.runs.map((r) => {
+      const dataset = r.dataset === undefined ? generateDataset(r.config) : parseDatasetForConfig(r.dataset, r.config, 'dataset');
+      const s = datasetSummary(dataset);
+      send({ type: 'artifact', runId: r.runId, kind: 'dataset', name: 'dataset.json', content: JSON.stringify(dataset) });
+      log(r.runId, `dataset ${r.dataset === undefined ? `drawn from seed ${r.config.seed}` : 'given'}: ${dataset.pairs.length} pairs, ${s.maskedCells} masked cells`);
+      return { config: r.config, dataset };
+    });
+    const results = await runSyntheticBatch(inputs, sink);
     sink.flush();
     results.forEach((res, i) => {
       const runId = ids[i];
       if (sink.isCancelled(i)) return send({ type: 'runCancelled', runId });
-      send({ type: 'artifact', runId, kind: 'dataset', name: 'dataset.json', content: JSON.stringify(res.dataset) });
+      const ref = res.refFinal;
+      log(runId, `πref after ${res.config.refSteps} warm-up steps: expectedUtility ${ref.expectedUtility.toFixed(4)}, pBest ${ref.pBest.toFixed(4)}, oodMass ${ref.oodMass.toFixed(4)}`);
       send({ type: 'runDone', runId, final: res.final });
     });
   } catch (err) {

@@ -74,4 +74,13 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX artifacts_run ON artifacts(run_id);
   `,
+  /* 2: a per-run log (lifecycle, backend choice, errors) for the run page */ `
+  CREATE TABLE run_logs (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    ts INTEGER NOT NULL,
+    level TEXT NOT NULL CHECK (level IN ('info', 'warn', 'error')),
+    text TEXT NOT NULL
+  );
+  CREATE INDEX run_logs_run ON run_logs(run_id, ts);
+  `,
 ];

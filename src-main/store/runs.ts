@@ -31,6 +31,14 @@ export interface RunDetail extends RunSummary {
   snapshotNames: string[];
 }
 
+export type LogLevel = 'info' | 'warn' | 'error';
+
+export interface LogLine {
+  ts: number;
+  level: LogLevel;
+  text: string;
+}
+
 export interface NewRun {
   name: string;
   kind: RunKind;
@@ -220,6 +228,15 @@ export class RunStore {
 
   delete(id: number): boolean {
     return this.db.prepare(`DELETE FROM runs WHERE id = ?`).run(id).changes > 0;
+  }
+
+  log(id: number, level: LogLevel, text: string, ts = Date.now()): LogLine {
+    this.db.prepare(`INSERT INTO run_logs (run_id, ts, level, text) VALUES (?, ?, ?, ?)`).run(id, ts, level, text);
+    return { ts, level, text };
+  }
+
+  logs(id: number): LogLine[] {
+    return this.db.prepare(`SELECT ts, level, text FROM run_logs WHERE run_id = ? ORDER BY ts, rowid`).all(id) as LogLine[];
   }
 
   statusOf(id: number): RunStatus | undefined {

@@ -42,6 +42,13 @@ describe('run manager with real worker processes', () => {
     const statuses = events.filter((e) => e.type === 'run:status').map((e) => (e as { status: string }).status);
     expect(statuses).toEqual(['queued', 'running', 'done']);
     expect(events.some((e) => e.type === 'run:metrics')).toBe(true);
+    const log = lab.store.runs.logs(id).map((l) => l.text);
+    expect(log[0]).toBe('queued');
+    expect(log).toContainEqual(expect.stringMatching(/^worker \d+ started; backend cpu/));
+    expect(log).toContainEqual(expect.stringMatching(/^dataset drawn from seed 1: 400 pairs, 0 masked cells$/));
+    expect(log).toContainEqual(expect.stringMatching(/^πref after 20 warm-up steps: expectedUtility \d/));
+    expect(log[log.length - 1]).toMatch(/^done after [\d.]+ s: expectedUtility/);
+    expect(events.filter((e) => e.type === 'run:log')).toHaveLength(log.length);
     lab.close();
   });
 
@@ -61,6 +68,7 @@ describe('run manager with real worker processes', () => {
     const run = lab.store.runs.get(id)!;
     expect(run.status).toBe('failed');
     expect(run.error).toMatch(/killed \(SIGKILL\)/);
+    expect(lab.store.runs.logs(id).at(-1)).toMatchObject({ level: 'error', text: expect.stringMatching(/^failed after .*SIGKILL/) });
     // Every step the worker had reached one second before the kill is in the database.
     const reachedBefore = Math.max(...progress.filter((p) => p.t <= tKill - 1000).map((p) => p.done));
     const stored = lab.store.metrics.series(id, { names: ['loss'] }).loss.steps;
