@@ -79,6 +79,11 @@ describe('foundation slice', () => {
     expect(points.balance).toBeGreaterThan(0);
     const stored = web.lab.store.metrics.series(runId, { names: ['loss'] }).loss;
     expect(points.loss).toBe(stored.steps.length);
+    // The run's log, followed live, ends with its outcome.
+    await page.waitForFunction(() => /done after/.test(document.querySelector('[data-testid="run-log"]')?.textContent ?? ''), null, { timeout: 10_000 });
+    const logText = (await page.textContent('[data-testid="run-log"]')) ?? '';
+    expect(logText).toMatch(/queued/);
+    expect(logText).toMatch(/dataset drawn from seed 0: 2000 pairs, 80 masked cells/);
     // Let the final frame and the dataset (masked cells) settle, then take the README picture.
     await page.waitForTimeout(800);
     const shot = await screenshot(page, 'live-run');

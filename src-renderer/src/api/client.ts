@@ -195,12 +195,14 @@ export async function saveTextFile(filename: string, content: string, mime = 'te
   return true;
 }
 
-/**
- * Saves a data URL (a chart's PNG). The preload's saveFile writes text only, so binary data goes through a
- * download in both modes (Electron shows its own save dialog for it).
- */
-export function saveDataUrl(filename: string, dataUrl: string): void {
+/** Saves a data URL (a chart's PNG): the native save dialog in Electron, a browser download in web mode. */
+export async function saveDataUrl(filename: string, dataUrl: string): Promise<void> {
   const [head, b64] = dataUrl.split(',', 2);
+  const b = bridge();
+  if (b) {
+    await b.saveFile({ filename, content: b64 ?? '', encoding: 'base64' });
+    return;
+  }
   const mime = /data:([^;]+)/.exec(head)?.[1] ?? 'application/octet-stream';
   const bytes = Uint8Array.from(atob(b64 ?? ''), (c) => c.charCodeAt(0));
   const url = URL.createObjectURL(new Blob([bytes], { type: mime }));
