@@ -7,43 +7,27 @@ import { CONTENT_SECURITY_POLICY } from '../api/csp';
 import { resolveDbPath } from '../store/paths';
 import { bindIpc } from './ipc';
 import { utilityWorkerLauncher } from './launch-utility';
+import { fitWindowState, urlTrust, type WindowState } from './policy';
 
 app.setName('dpo-lab');
 const here = path.dirname(fileURLToPath(import.meta.url));
 const rendererIndex = path.join(here, '../renderer/index.html');
 const devServer = process.env.ELECTRON_RENDERER_URL;
 
-function isTrustedUrl(url: string): boolean {
-  if (devServer && url.startsWith(devServer)) return true;
-  return url.startsWith(pathToFileURL(rendererIndex).href);
-}
-
-interface WindowState {
-  x?: number;
-  y?: number;
-  width: number;
-  height: number;
-  maximized?: boolean;
-}
+const isTrustedUrl = urlTrust(pathToFileURL(rendererIndex).href, devServer);
 
 function stateFile(): string {
   return path.join(app.getPath('userData'), 'window-state.json');
 }
 
-/** The last window bounds, if they still fit on a connected display. */
 function loadWindowState(): WindowState {
-  const fallback = { width: 1400, height: 900 };
+  let saved: unknown = null;
   try {
-    const s = JSON.parse(fs.readFileSync(stateFile(), 'utf8')) as WindowState;
-    if (s.x === undefined || s.y === undefined) return { ...fallback, ...s };
-    const visible = screen.getAllDisplays().some((d) => {
-      const b = d.workArea;
-      return s.x! >= b.x - 50 && s.y! >= b.y - 50 && s.x! < b.x + b.width && s.y! < b.y + b.height;
-    });
-    return visible ? s : { ...fallback, width: s.width, height: s.height };
+    saved = JSON.parse(fs.readFileSync(stateFile(), 'utf8'));
   } catch {
-    return fallback;
+    // first launch, or an unreadable file: the defaults will do
   }
+  return fitWindowState(saved, screen.getAllDisplays().map((d) => d.workArea));
 }
 
 function saveWindowState(win: BrowserWindow): void {
@@ -53,9 +37,9 @@ function saveWindowState(win: BrowserWindow): void {
 }
 
 function createWindow(): BrowserWindow {
-  const state = loadWindowState();
+  const { maximized, ...bounds } = loadWindowState();
   const win = new BrowserWindow({
-    ...state,
+    ...bounds,
     minWidth: 900,
     minHeight: 600,
     title: 'DPO Lab',
@@ -68,7 +52,7 @@ function createWindow(): BrowserWindow {
       webSecurity: true,
     },
   });
-  if (state.maximized) win.maximize();
+  if (maximized) win.maximize();
   win.once('ready-to-show', () => win.show());
   win.on('close', () => saveWindowState(win));
   // The app is one page: no navigation away from it, no new windows; links open in the system browser.
