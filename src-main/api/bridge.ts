@@ -6,5 +6,5 @@ import type { CommandName, CommandInput, Envelope, LabEvent } from './contract';
  */
 export type LabBridge = { [C in CommandName]: (input: CommandInput<C>) => Promise<Envelope<unknown>> } & {
   onEvent(cb: (e: LabEvent) => void): () => void;
-  saveFile(req: { filename: string; content: string; encoding?: 'utf8' | 'base64' }): Promise<{ saved: boolean; path?: string }>;
+  saveFile(req: { filename: string; content: string; encoding?: 'utf8' | 'base64' }): Promise<{ saved: boolean; path?: string; error?: string }>;
 };

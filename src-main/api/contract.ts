@@ -70,7 +70,13 @@ export const commandInputs = {
       header: z.array(z.string()).min(1),
       rows: z.array(z.array(z.union([z.string(), z.number(), z.null()]))),
     })
-    .strict(),
+    .strict()
+    .superRefine((t, ctx) => {
+      t.rows.forEach((r, i) => {
+        if (r.length !== t.header.length)
+          ctx.addIssue({ code: 'custom', path: ['rows', i], message: `has ${r.length} cells but the header has ${t.header.length}` });
+      });
+    }),
   'theory:compute': TheoryInputSchema,
   'sweeps:list': Empty,
   'sweeps:get': z.object({ id: RunId }).strict(),

@@ -3,6 +3,7 @@ import { RunManager } from '../runner/manager';
 import type { WorkerLauncher } from '../runner/protocol';
 import type { BackendPreference } from '../engine/backend';
 import { LabService } from './service';
+import { finishOrphanedSweeps } from './sweeps';
 import type { AppInfo } from './contract';
 import pkg from '../../package.json';
 
@@ -23,6 +24,7 @@ export function createLab(opts: {
 }): Lab {
   const store = LabStore.open(opts.dbFile);
   store.runs.failOrphans();
+  finishOrphanedSweeps(store);
   const backend = opts.backend ?? (process.env.DPO_LAB_BACKEND as BackendPreference | undefined) ?? 'auto';
   const manager = new RunManager(store, opts.launcher, { backend, concurrency: opts.concurrency });
   const service = new LabService({ store, manager, mode: opts.mode, version: pkg.version, backendPreference: backend });

@@ -60,8 +60,13 @@ export class LabService {
       'runs:get': ({ id }) => mustGet(id),
       'runs:start': (input) => ({ runIds: startSyntheticRuns(store, manager, input).runIds }),
       'runs:cancel': ({ id }) => {
-        mustGet(id);
-        return { ok: manager.cancel(id) };
+        const run = mustGet(id);
+        if (manager.cancel(id)) return { ok: true };
+        if (run.status !== 'queued' && run.status !== 'running') return { ok: false };
+        // Not ours: either its process died (then it is failed now) or another process is training it.
+        if (store.runs.failOrphans().includes(id)) return { ok: true };
+        const pid = store.runs.ownerOf(id)?.split(':')[0];
+        throw new LabError('conflict', `run ${id} is being trained by another DPO Lab process (pid ${pid}); cancel it there`);
       },
       'runs:delete': ({ id }) => {
         const run = mustGet(id);
@@ -107,8 +112,12 @@ export class LabService {
       'sweeps:start': (input) => {
         const { sweepId, runIds, done } = startSweep(store, manager, input);
         manager.publish({ type: 'sweep:status', sweepId, status: 'running' });
-        void done.then(() => manager.publish({ type: 'sweep:status', sweepId, status: mustGetSweep(sweepId).status }));
-        this.sweepsDone.set(sweepId, done);
+        // A lab closed mid-sweep leaves it to the next start (finishOrphanedSweeps); nothing to report here.
+        const settled = done.then(
+          () => manager.publish({ type: 'sweep:status', sweepId, status: mustGetSweep(sweepId).status }),
+          () => undefined,
+        );
+        this.sweepsDone.set(sweepId, settled);
         return { sweepId, runIds };
       },
       'sweeps:cancel': ({ id }) => {

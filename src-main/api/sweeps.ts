@@ -70,8 +70,8 @@ function meanStd(xs: number[]): { mean: number; std: number } {
 
 /** Groups a sweep's runs by the fields that vary (seeds pooled) and gives mean ± std of every final metric. */
 export function summariseSweep(store: LabStore, sweepId: number, preset: string | null): SweepSummary {
-  const runs = store.runs.list({ sweepId }).reverse();
-  const configs = runs.map((r) => store.runs.get(r.id)!.config);
+  const runs = store.runs.list({ sweepId, limit: Number.MAX_SAFE_INTEGER }).reverse();
+  const configs = runs.map((r) => r.config);
   const fields = Object.keys(configs[0] ?? {}).filter((k) => k !== 'seed' && new Set(configs.map((c) => JSON.stringify(c[k]))).size > 1);
   const cells = new Map<string, SweepCell & { finals: Record<string, number>[] }>();
   const statusCounts: Record<string, number> = {};
@@ -113,11 +113,25 @@ export function startSweep(store: LabStore, manager: RunManager, input: SweepSta
   const jobs = planBatches(configs).map((batch) =>
     manager.enqueueSynthetic(batch.map((i) => ({ runId: runIds[i], config: configs[i] }))).done,
   );
-  const done = Promise.all(jobs).then(() => {
-    const summary = summariseSweep(store, sweepId, input.preset ?? null);
-    const c = summary.statusCounts;
-    const status = c.done === runIds.length ? 'done' : c.cancelled ? 'cancelled' : 'failed';
-    store.sweeps.finish(sweepId, status, summary);
-  });
+  const done = Promise.all(jobs).then(() => finishSweep(store, sweepId));
   return { sweepId, runIds, done };
+}
+
+/** Summarises a sweep whose runs are all over and records its outcome; a no-op while any run is still open. */
+export function finishSweep(store: LabStore, sweepId: number): void {
+  const sweep = store.sweeps.get(sweepId);
+  if (!sweep) return;
+  const summary = summariseSweep(store, sweepId, sweep.preset);
+  const c = summary.statusCounts;
+  if (c.queued || c.running) return;
+  const total = sweep.runIds.length;
+  const status = c.done === total ? 'done' : c.cancelled ? 'cancelled' : 'failed';
+  store.sweeps.finish(sweepId, status, summary);
+}
+
+/** Sweeps left 'running' by a process that closed or crashed get their summary and final status now. */
+export function finishOrphanedSweeps(store: LabStore): number[] {
+  const open = store.sweeps.list().filter((s) => s.status === 'running' || s.status === 'queued');
+  for (const s of open) finishSweep(store, s.id);
+  return open.filter((s) => store.sweeps.get(s.id)?.status !== s.status).map((s) => s.id);
 }

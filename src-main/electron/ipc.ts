@@ -21,14 +21,20 @@ export function bindIpc(lab: Lab, isTrustedUrl: (url: string) => boolean): void 
     });
   }
   ipcMain.handle(SAVE_FILE_CHANNEL, async (e, raw: unknown) => {
-    if (!trusted(e)) return { saved: false };
-    const req = SaveFileSchema.parse(raw);
+    if (!trusted(e)) return { saved: false, error: 'untrusted sender' };
+    const parsed = SaveFileSchema.safeParse(raw);
+    if (!parsed.success) return { saved: false, error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') };
+    const req = parsed.data;
     const win = BrowserWindow.fromWebContents(e.sender);
     const ext = req.filename.split('.').pop() ?? '';
     const opts = { defaultPath: req.filename, filters: [{ name: ext.toUpperCase() || 'File', extensions: [ext || '*'] }, { name: 'All files', extensions: ['*'] }] };
     const res = win ? await dialog.showSaveDialog(win, opts) : await dialog.showSaveDialog(opts);
     if (res.canceled || !res.filePath) return { saved: false };
-    fs.writeFileSync(res.filePath, Buffer.from(req.content, req.encoding));
+    try {
+      fs.writeFileSync(res.filePath, Buffer.from(req.content, req.encoding));
+    } catch (err) {
+      return { saved: false, error: `${res.filePath}: ${(err as Error).message}` };
+    }
     return { saved: true, path: res.filePath };
   });
   lab.manager.onEvent((event) => {

@@ -73,7 +73,6 @@ export class RunManager {
   /** Queues already-created runs as one synthetic job (one batched tensor program). */
   enqueueSynthetic(runs: { runId: number; config: SyntheticConfig; dataset?: unknown }[]): { jobId: number; done: Promise<void> } {
     const job: Job = { kind: 'synthetic', backend: this.backend, runs };
-    this.store.runs.claim(runs.map((r) => r.runId));
     let resolve!: () => void;
     const done = new Promise<void>((r) => (resolve = r));
     const state: JobState = {
@@ -115,6 +114,7 @@ export class RunManager {
   cancel(runId: number): boolean {
     const queued = this.queue.find((j) => j.open.has(runId));
     if (queued) {
+      queued.job.runs = queued.job.runs.filter((r) => r.runId !== runId);
       this.closeRun(queued, runId, 'cancelled');
       if (!queued.open.size) {
         this.queue.splice(this.queue.indexOf(queued), 1);
@@ -212,7 +212,7 @@ export class RunManager {
         for (const id of job.open) {
           this.log(id, 'info', `worker ${msg.pid} started; backend ${msg.backend.label}`);
           for (const note of msg.backend.notes) this.log(id, 'info', `backend: ${note}`);
-          store.runs.markRunning(id, { backend: msg.backend.label, versions: msg.backend.versions, ownerPid: process.pid });
+          store.runs.markRunning(id, { backend: msg.backend.label, versions: msg.backend.versions });
           this.emit({ type: 'run:status', runId: id, status: 'running', backend: msg.backend.label });
         }
         return;
@@ -236,6 +236,7 @@ export class RunManager {
         this.emit({ type: 'run:snapshot', runId: msg.runId, step: msg.step, name: msg.name });
         return;
       case 'artifact':
+        if (!job.open.has(msg.runId)) return;
         store.artifacts.put(msg.runId, msg.kind, msg.name, msg.content);
         return;
       case 'progress': {

@@ -4,7 +4,8 @@
  */
 import { initBackend } from '../engine/backend';
 import { RunCancelled, type RunSink } from '../engine/sink';
-import { runSyntheticBatch } from '../engine/synthetic/experiment';
+import { runSyntheticBatch, type SyntheticRunInput } from '../engine/synthetic/experiment';
+import { NonFiniteMetricError } from '../engine/losses/diagnostics';
 import { datasetSummary, parseDatasetForConfig } from '../engine/synthetic/dataset';
 import { generateDataset } from '../engine/synthetic/task';
 import type { FromWorker, Job, ToWorker } from './protocol';
@@ -131,32 +132,85 @@ function log(runId: number, text: string, level: 'info' | 'warn' | 'error' = 'in
   send({ type: 'log', runId, level, text });
 }
 
+/** A view of the job's sink for a subset of its runs (run k of the subset is run indices[k] of the job). */
+class SubsetSink implements RunSink {
+  constructor(
+    private readonly parent: WorkerSink,
+    private readonly indices: number[],
+  ) {}
+  metrics(run: number, step: number, names: readonly string[], values: ArrayLike<number>): void {
+    this.parent.metrics(this.indices[run], step, names, values);
+  }
+  snapshot(run: number, step: number, name: string, data: unknown): void {
+    this.parent.snapshot(this.indices[run], step, name, data);
+  }
+  progress(done: number, total: number): void {
+    this.parent.progress(done, total);
+  }
+  poll(): Promise<boolean> {
+    return this.parent.poll();
+  }
+}
+
 async function runJob(job: Job, sink: WorkerSink): Promise<void> {
   const ids = job.runs.map((r) => r.runId);
+  let inputs: SyntheticRunInput[];
   try {
     // Make (or check) each dataset first and store it at once, so the UI can mark masked cells while the run trains.
-    const inputs = job.runs.map((r) => {
+    inputs = job.runs.map((r) => {
       const dataset = r.dataset === undefined ? generateDataset(r.config) : parseDatasetForConfig(r.dataset, r.config, 'dataset');
       const s = datasetSummary(dataset);
       send({ type: 'artifact', runId: r.runId, kind: 'dataset', name: 'dataset.json', content: JSON.stringify(dataset) });
       log(r.runId, `dataset ${r.dataset === undefined ? `drawn from seed ${r.config.seed}` : 'given'}: ${dataset.pairs.length} pairs, ${s.maskedCells} masked cells`);
       return { config: r.config, dataset };
     });
-    const results = await runSyntheticBatch(inputs, sink);
-    sink.flush();
-    results.forEach((res, i) => {
-      const runId = ids[i];
-      if (sink.isCancelled(i)) return send({ type: 'runCancelled', runId });
-      const ref = res.refFinal;
-      log(runId, `πref after ${res.config.refSteps} warm-up steps: expectedUtility ${ref.expectedUtility.toFixed(4)}, pBest ${ref.pBest.toFixed(4)}, oodMass ${ref.oodMass.toFixed(4)}`);
-      send({ type: 'runDone', runId, final: res.final });
-    });
+  } catch (err) {
+    for (const runId of ids) send({ type: 'runFailed', runId, error: (err as Error).message ?? String(err) });
+    return;
+  }
+
+  /**
+   * Trains some of the job's runs as one program. Runs in a batch never mix (no op reduces across runs), so
+   * when one diverges the others are still good: the batch is retrained in halves until the diverging run is
+   * alone. Metric rows are keyed by (run, metric, step), so a retrained step overwrites its earlier row.
+   */
+  async function train(indices: number[]): Promise<void> {
+    try {
+      const results = await runSyntheticBatch(indices.map((i) => inputs[i]), new SubsetSink(sink, indices));
+      sink.flush();
+      results.forEach((res, k) => {
+        const runId = ids[indices[k]];
+        if (sink.isCancelled(indices[k])) return send({ type: 'runCancelled', runId });
+        const ref = res.refFinal;
+        log(runId, `πref after ${res.config.refSteps} warm-up steps: expectedUtility ${ref.expectedUtility.toFixed(4)}, pBest ${ref.pBest.toFixed(4)}, oodMass ${ref.oodMass.toFixed(4)}`);
+        send({ type: 'runDone', runId, final: res.final });
+      });
+    } catch (err) {
+      sink.flush();
+      if (err instanceof RunCancelled) throw err;
+      const message = (err as Error).message ?? String(err);
+      if (err instanceof NonFiniteMetricError && indices.length > 1) {
+        for (const i of indices) log(ids[i], `a run trained alongside this one diverged (${message}); retraining the batch in halves to isolate it`, 'warn');
+        const mid = Math.ceil(indices.length / 2);
+        await train(indices.slice(0, mid));
+        await train(indices.slice(mid));
+        return;
+      }
+      // Alone, the run label inside the message is the run's position in this sub-batch: drop it.
+      const own = indices.length === 1 ? message.replace(/\[run \d+\]/g, '') : message;
+      for (const i of indices) {
+        if (sink.cancelled.has(ids[i])) send({ type: 'runCancelled', runId: ids[i] });
+        else send({ type: 'runFailed', runId: ids[i], error: own });
+      }
+    }
+  }
+
+  try {
+    await train(ids.map((_, i) => i));
   } catch (err) {
     sink.flush();
-    for (const runId of ids) {
-      if (err instanceof RunCancelled || sink.cancelled.has(runId)) send({ type: 'runCancelled', runId });
-      else send({ type: 'runFailed', runId, error: (err as Error).message ?? String(err) });
-    }
+    // RunCancelled: every run still open is cancelled (the manager ignores runs already closed).
+    for (const runId of ids) send(err instanceof RunCancelled ? { type: 'runCancelled', runId } : { type: 'runFailed', runId, error: (err as Error).message });
   }
 }
 

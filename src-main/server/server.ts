@@ -47,11 +47,19 @@ function sameToken(a: string | undefined, b: string): boolean {
   return x.length === y.length && crypto.timingSafeEqual(x, y);
 }
 
+function safeDecode(s: string): string | null {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return null;
+  }
+}
+
 function cookieToken(req: http.IncomingMessage): string | undefined {
   const raw = req.headers.cookie ?? '';
   for (const part of raw.split(';')) {
     const [k, ...v] = part.trim().split('=');
-    if (k === COOKIE) return decodeURIComponent(v.join('='));
+    if (k === COOKIE) return safeDecode(v.join('=')) ?? undefined;
   }
   return undefined;
 }
@@ -94,7 +102,9 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     const url = new URL(req.url ?? '/', 'http://localhost');
     const queryToken = url.searchParams.get('token') ?? undefined;
     const bearer = req.headers.authorization?.replace(/^Bearer\s+/i, '');
-    const authorised = sameToken(queryToken, token) || sameToken(bearer, token) || sameToken(cookieToken(req), token);
+    const explicit = sameToken(queryToken, token) || sameToken(bearer, token);
+    const viaCookie = !explicit && sameToken(cookieToken(req), token);
+    const authorised = explicit || viaCookie;
     res.setHeader('x-content-type-options', 'nosniff');
     res.setHeader('referrer-policy', 'no-referrer');
     if (!authorised) {
@@ -133,11 +143,25 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     }
 
     if (url.pathname.startsWith('/api/')) {
+      // The cookie rides along with any request from the same site, and every port of 127.0.0.1 is the same
+      // site: a page served by another local server could post here. Only our own page may use the cookie.
+      if (viaCookie && req.method === 'POST') {
+        const origin = req.headers.origin;
+        const json = (req.headers['content-type'] ?? '').startsWith('application/json');
+        if ((origin !== undefined && origin !== `http://${req.headers.host}`) || !json) {
+          sendJson(res, 403, { ok: false, error: { code: 'forbidden', message: 'cross-origin or non-JSON request refused' } });
+          return;
+        }
+      }
       if (req.method !== 'POST') {
         sendJson(res, 405, { ok: false, error: { code: 'invalid_input', message: 'API commands are POST requests' } });
         return;
       }
-      const command = decodeURIComponent(url.pathname.slice('/api/'.length));
+      const command = safeDecode(url.pathname.slice('/api/'.length));
+      if (command === null) {
+        sendJson(res, 400, { ok: false, error: { code: 'invalid_input', message: 'malformed command name in the URL' } });
+        return;
+      }
       let input: unknown = {};
       try {
         const text = await readBody(req);
@@ -156,8 +180,14 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
       res.writeHead(405).end();
       return;
     }
-    let file = path.resolve(staticRoot, '.' + decodeURIComponent(url.pathname));
-    if (!file.startsWith(staticRoot)) {
+    const decoded = safeDecode(url.pathname);
+    if (decoded === null) {
+      res.writeHead(400).end();
+      return;
+    }
+    let file = path.resolve(staticRoot, '.' + decoded);
+    const rel = path.relative(staticRoot, file);
+    if (rel.startsWith('..') || path.isAbsolute(rel)) {
       res.writeHead(403).end();
       return;
     }

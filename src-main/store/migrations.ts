@@ -28,7 +28,8 @@ export const MIGRATIONS: readonly string[] = [
     tags TEXT NOT NULL DEFAULT '[]',
     notes TEXT NOT NULL DEFAULT '',
     sweep_id INTEGER REFERENCES sweeps(id) ON DELETE SET NULL,
-    owner_pid INTEGER,
+    -- '<pid>:<process start ms>' of the process that queued the run: a restart that reuses the pid is still a new owner
+    owner TEXT,
     created_at INTEGER NOT NULL,
     started_at INTEGER,
     finished_at INTEGER

@@ -72,7 +72,7 @@ interface RunRow {
   tags: string;
   notes: string;
   sweep_id: number | null;
-  owner_pid: number | null;
+  owner: string | null;
   created_at: number;
   started_at: number | null;
   finished_at: number | null;
@@ -112,6 +112,18 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** This process, as an owner of runs: its pid plus its start time, so a restart that reuses the pid differs. */
+export const THIS_OWNER = `${process.pid}:${Math.round(performance.timeOrigin)}`;
+
+/** Whether the process that owns a run can still be running it. */
+export function ownerAlive(owner: string | null): boolean {
+  if (!owner) return false;
+  if (owner === THIS_OWNER) return true;
+  const pid = Number(owner.split(':')[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
+  return isAlive(pid);
+}
+
 /** Runs and their lifecycle. Everything is synchronous: better-sqlite3 is, and that keeps ordering obvious. */
 export class RunStore {
   constructor(private readonly db: Db) {}
@@ -119,8 +131,8 @@ export class RunStore {
   create(run: NewRun): number {
     const info = this.db
       .prepare(
-        `INSERT INTO runs (name, kind, status, config, seed, sweep_id, tags, created_at)
-         VALUES (?, ?, 'queued', ?, ?, ?, ?, ?)`,
+        `INSERT INTO runs (name, kind, status, config, seed, sweep_id, tags, created_at, owner)
+         VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         run.name,
@@ -130,6 +142,7 @@ export class RunStore {
         run.sweepId ?? null,
         JSON.stringify(run.tags ?? []),
         Date.now(),
+        THIS_OWNER,
       );
     return Number(info.lastInsertRowid);
   }
@@ -138,13 +151,13 @@ export class RunStore {
     return this.db.transaction(() => runs.map((r) => this.create(r)))();
   }
 
-  markRunning(id: number, info: { backend: string; versions: Record<string, string>; ownerPid: number }): void {
+  markRunning(id: number, info: { backend: string; versions: Record<string, string> }): void {
     this.db
       .prepare(
-        `UPDATE runs SET status = 'running', backend = ?, versions = ?, owner_pid = ?, started_at = ?
+        `UPDATE runs SET status = 'running', backend = ?, versions = ?, owner = ?, started_at = ?
          WHERE id = ? AND status IN ('queued', 'running')`,
       )
-      .run(info.backend, JSON.stringify(info.versions), info.ownerPid, Date.now(), id);
+      .run(info.backend, JSON.stringify(info.versions), THIS_OWNER, Date.now(), id);
   }
 
   /** Moves a run to a terminal status. A run already terminal keeps its first outcome. */
@@ -163,17 +176,18 @@ export class RunStore {
    * marked failed, so the list never shows a run that will not move again.
    */
   failOrphans(): number[] {
-    const rows = this.db
-      .prepare(`SELECT id, owner_pid FROM runs WHERE status IN ('queued', 'running')`)
-      .all() as { id: number; owner_pid: number | null }[];
-    const orphans = rows.filter((r) => r.owner_pid == null || (r.owner_pid !== process.pid && !isAlive(r.owner_pid)));
+    const rows = this.db.prepare(`SELECT id, owner FROM runs WHERE status IN ('queued', 'running')`).all() as {
+      id: number;
+      owner: string | null;
+    }[];
+    const orphans = rows.filter((r) => !ownerAlive(r.owner));
     for (const r of orphans) this.finish(r.id, 'failed', { error: 'interrupted: the process running it exited' });
     return orphans.map((r) => r.id);
   }
 
-  claim(ids: number[]): void {
-    const stmt = this.db.prepare(`UPDATE runs SET owner_pid = ? WHERE id = ?`);
-    this.db.transaction(() => ids.forEach((id) => stmt.run(process.pid, id)))();
+  /** The owner of a run ('<pid>:<start>'), for messages about runs another process is training. */
+  ownerOf(id: number): string | null {
+    return (this.db.prepare(`SELECT owner FROM runs WHERE id = ?`).get(id) as { owner: string | null } | undefined)?.owner ?? null;
   }
 
   get(id: number): RunDetail | undefined {

@@ -112,7 +112,8 @@ describe('run manager with real worker processes', () => {
     const file = 'restart.db';
     const lab1 = newLab(file);
     const id = lab1.store.runs.create({ name: 'r', kind: 'synthetic', config: small });
-    lab1.store.runs.markRunning(id, { backend: 'cpu', versions: {}, ownerPid: 2 ** 22 + 4321 });
+    lab1.store.runs.markRunning(id, { backend: 'cpu', versions: {} });
+    lab1.store.db.prepare(`UPDATE runs SET owner = ? WHERE id = ?`).run(`${2 ** 22 + 4321}:1`, id);
     lab1.store.close();
     const lab2 = newLab(file);
     expect(lab2.store.runs.get(id)).toMatchObject({ status: 'failed', error: expect.stringMatching(/interrupted/) });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import { createLab, type Lab } from '../../src-main/api/lab';
 import { childWorkerLauncher } from '../../src-main/runner/launch-child';
 import { startWebServer, type WebServer } from '../../src-main/server/server';
@@ -81,9 +82,41 @@ describe('web server auth', () => {
     expect(status).toBe(200);
   });
 
-  it('never serves files outside the renderer folder', async () => {
+  it('never serves files outside the renderer folder, not even from a sibling folder with a similar name', async () => {
     const res = await fetch(`${base}/..%2f..%2fetc%2fpasswd?token=${server.token}`);
     expect([403, 200]).toContain(res.status);
     expect(await res.text()).not.toContain('root:');
+    const sibling = `${tmp.dir}-private`;
+    fs.mkdirSync(sibling, { recursive: true });
+    fs.writeFileSync(`${sibling}/secret.txt`, 'SECRET');
+    const leak = await fetch(`${base}/..%2f${path.basename(sibling)}%2fsecret.txt?token=${server.token}`);
+    expect(leak.status).toBe(403);
+    fs.rmSync(sibling, { recursive: true, force: true });
+  });
+
+  it('answers malformed percent-encoding with 400, not a crash', async () => {
+    expect((await fetch(`${base}/api/%E0%A4%A?token=${server.token}`, { method: 'POST', body: '{}' })).status).toBe(400);
+    expect((await fetch(`${base}/%E0%A4%A?token=${server.token}`)).status).toBe(400);
+    expect((await fetch(`${base}/`, { headers: { cookie: 'dpo_lab_token=%E0%A4%A' } })).status).toBe(401);
+  });
+
+  it('lets the cookie work only for JSON posts from our own origin (no cross-site request forgery)', async () => {
+    const cookie = `dpo_lab_token=${server.token}`;
+    const host = `127.0.0.1:${server.port}`;
+    const json = { 'content-type': 'application/json', cookie };
+    expect((await post('/api/runs:list', {}, { cookie, origin: `http://${host}` })).status).toBe(200);
+    expect((await post('/api/runs:list', {}, { cookie, origin: 'http://127.0.0.1:3000' })).status).toBe(403);
+    const plain = await fetch(base + '/api/runs:list', { method: 'POST', headers: { cookie, 'content-type': 'text/plain' }, body: '{}' });
+    expect(plain.status).toBe(403);
+    expect((await fetch(base + '/api/runs:list', { method: 'POST', headers: json, body: '{}' })).status).toBe(200);
+    // Scripts holding the token itself are not a forgery risk and need no headers.
+    expect((await fetch(base + '/api/runs:list', { method: 'POST', headers: { authorization: `Bearer ${server.token}` }, body: '{}' })).status).toBe(200);
+  });
+
+  it('rejects a table whose rows do not match its header, naming the row', async () => {
+    const res = await post('/api/table:exportCsv', { header: ['a', 'b'], rows: [[1, 2], [1, 2, 3]] }, { authorization: `Bearer ${server.token}` });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: { issues: { path: string; message: string }[] } };
+    expect(body.error.issues).toEqual([{ path: 'rows.1', message: 'has 3 cells but the header has 2' }]);
   });
 });

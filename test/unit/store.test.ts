@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { parse } from 'csv-parse/sync';
 import { LabStore } from '../../src-main/store';
+import { THIS_OWNER } from '../../src-main/store/runs';
 import { migrate, openDb, schemaVersion } from '../../src-main/store/db';
 import { MIGRATIONS } from '../../src-main/store/migrations';
 import { metricsCsv, tableCsv, writeMetricsCsv } from '../../src-main/store/export';
@@ -41,7 +42,7 @@ describe('runs, metrics, snapshots', () => {
   it('walks a run through its lifecycle and keeps the first terminal outcome', () => {
     const id = store.runs.create({ name: 'r', kind: 'synthetic', config: cfg, seed: 3, tags: ['a'] });
     expect(store.runs.get(id)?.status).toBe('queued');
-    store.runs.markRunning(id, { backend: 'cpu', versions: { tfjs: 'x' }, ownerPid: process.pid });
+    store.runs.markRunning(id, { backend: 'cpu', versions: { tfjs: 'x' } });
     expect(store.runs.get(id)).toMatchObject({ status: 'running', backend: 'cpu', loss: 'dpo', seed: 3, tags: ['a'] });
     expect(store.runs.finish(id, 'done', { final: { expectedUtility: 4.2 } })).toBe(true);
     expect(store.runs.finish(id, 'failed', { error: 'late' })).toBe(false);
@@ -92,14 +93,23 @@ describe('runs, metrics, snapshots', () => {
     expect(store.metrics.count(a)).toBe(0);
   });
 
-  it('marks runs orphaned by a dead process as failed, leaves live owners alone', () => {
+  it('marks runs orphaned by a dead process (or by an earlier process with our pid) as failed, leaves live owners alone', () => {
+    const setOwner = (id: number, owner: string) => store.db.prepare(`UPDATE runs SET owner = ? WHERE id = ?`).run(owner, id);
     const dead = store.runs.create({ name: 'dead', kind: 'synthetic', config: cfg });
-    store.runs.markRunning(dead, { backend: 'cpu', versions: {}, ownerPid: 2 ** 22 + 12345 });
+    store.runs.markRunning(dead, { backend: 'cpu', versions: {} });
+    setOwner(dead, `${2 ** 22 + 12345}:1`);
+    // A container restart gives the new server the old pid: same pid, other start time = not us.
+    const samePid = store.runs.create({ name: 'same pid', kind: 'synthetic', config: cfg });
+    setOwner(samePid, `${process.pid}:1`);
+    const parent = store.runs.create({ name: 'live other process', kind: 'synthetic', config: cfg });
+    setOwner(parent, `${process.ppid}:1`);
     const mine = store.runs.create({ name: 'mine', kind: 'synthetic', config: cfg });
-    store.runs.markRunning(mine, { backend: 'cpu', versions: {}, ownerPid: process.pid });
+    store.runs.markRunning(mine, { backend: 'cpu', versions: {} });
+    expect(store.runs.ownerOf(mine)).toBe(THIS_OWNER);
     const failed = store.runs.failOrphans();
-    expect(failed).toContain(dead);
+    expect(failed).toEqual(expect.arrayContaining([dead, samePid]));
     expect(failed).not.toContain(mine);
+    expect(failed).not.toContain(parent);
     expect(store.runs.get(dead)).toMatchObject({ status: 'failed', error: expect.stringMatching(/interrupted/) });
     expect(store.runs.get(mine)!.status).toBe('running');
   });

@@ -185,7 +185,11 @@ function downloadHref(filename: string, href: string): void {
 /** Saves text: the native save dialog in Electron, a browser download in web mode. */
 export async function saveTextFile(filename: string, content: string, mime = 'text/csv;charset=utf-8'): Promise<boolean> {
   const b = bridge();
-  if (b) return (await b.saveFile({ filename, content })).saved;
+  if (b) {
+    const r = await b.saveFile({ filename, content });
+    if (r.error) throw new Error(r.error);
+    return r.saved;
+  }
   const url = URL.createObjectURL(new Blob([content], { type: mime }));
   try {
     downloadHref(filename, url);
@@ -200,7 +204,8 @@ export async function saveDataUrl(filename: string, dataUrl: string): Promise<vo
   const [head, b64] = dataUrl.split(',', 2);
   const b = bridge();
   if (b) {
-    await b.saveFile({ filename, content: b64 ?? '', encoding: 'base64' });
+    const r = await b.saveFile({ filename, content: b64 ?? '', encoding: 'base64' });
+    if (r.error) throw new Error(r.error);
     return;
   }
   const mime = /data:([^;]+)/.exec(head)?.[1] ?? 'application/octet-stream';
