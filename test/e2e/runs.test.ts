@@ -1,8 +1,9 @@
 /** Cancelling a live run, and comparing finished runs: final-metrics table, config diff, CSV export. */
 import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Browser } from 'playwright-core';
-import { api, openApp, screenshot, waitForRuns, type WebLab, withWebLabAndChromium } from './harness';
+import { ROOT, api, openApp, screenshot, waitForRuns, type WebLab, withWebLabAndChromium } from './harness';
 
 let web: WebLab;
 let browser: Browser;
@@ -77,7 +78,9 @@ describe('runs', () => {
     // Smoothing changes the drawn curve but not the table.
     await page.fill('[data-testid="smoothing"]', '0.8');
     await page.waitForTimeout(200);
-    await screenshot(page, 'compare');
+    const shot = await screenshot(page, 'compare');
+    fs.mkdirSync(path.join(ROOT, 'docs'), { recursive: true });
+    fs.copyFileSync(shot, path.join(ROOT, 'docs/compare.png'));
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-compare-csv"]')]);
     const csv = fs.readFileSync(await download.path(), 'utf8').trim().split(/\r?\n/);
