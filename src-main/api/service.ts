@@ -72,7 +72,9 @@ export class LabService {
         const run = mustGet(id);
         if (run.status === 'running' || run.status === 'queued')
           throw new LabError('conflict', `run ${id} is ${run.status}; cancel it before deleting`);
-        return { ok: store.runs.delete(id) };
+        const ok = store.runs.delete(id);
+        if (ok) manager.publish({ type: 'run:deleted', runId: id });
+        return { ok };
       },
       'runs:update': ({ id, ...patch }) => {
         mustGet(id);
