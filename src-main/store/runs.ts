@@ -221,7 +221,10 @@ export class RunStore {
     if (q.sweepId != null) (where.push('sweep_id = ?'), args.push(q.sweepId));
     if (q.tag) (where.push(`EXISTS (SELECT 1 FROM json_each(tags) WHERE value = ?)`), args.push(q.tag));
     if (q.search) {
-      where.push(`(name LIKE ? OR notes LIKE ? OR config LIKE ? OR tags LIKE ?)`);
+      // Config values only: every config has the same keys, so matching "seed" or "lr" would match every run.
+      where.push(
+        `(name LIKE ? OR notes LIKE ? OR tags LIKE ? OR EXISTS (SELECT 1 FROM json_each(runs.config) WHERE CAST(value AS TEXT) LIKE ?))`,
+      );
       const s = `%${q.search}%`;
       args.push(s, s, s, s);
     }

@@ -64,6 +64,8 @@ describe('dpo-lab CLI', () => {
     expect(lab(['run', 'synthetic', '--mask', '1']).stderr).toMatch(/--mask: mask must be in \[0, 1\)/);
     expect(lab(['run', 'synthetic', '--steps', 'ten']).stderr).toMatch(/--steps: expected a number/);
     expect(lab(['run', 'synthetic', '--k', '1']).stderr).toMatch(/--k: K must be at least 2/);
+    expect(lab(['run', 'synthetic', '--steps', '1.5']).stderr).toMatch(/--steps: steps must be a whole number/);
+    expect(lab(['run', 'synthetic', '--steps', '0']).stderr).toMatch(/--steps: steps must be at least 1/);
     expect(lab(['export', '--run', '99999', '--out', tmp.file('x.csv')]).stderr).toMatch(/run 99999 does not exist/);
     expect((JSON.parse(lab(['runs', '--json']).stdout) as unknown[]).length).toBe(before);
   });

@@ -86,6 +86,9 @@ describe('runs, metrics, snapshots', () => {
     expect(store.runs.list({ loss: 'bdpo' }).map((r) => r.id)).toEqual([a]);
     expect(store.runs.list({ tag: 'keep' }).map((r) => r.id)).toEqual([a]);
     expect(store.runs.list({ search: 'alpha' }).map((r) => r.id)).toEqual([a]);
+    // Search looks at config values, not keys: "loss" is a key of every config.
+    expect(store.runs.list({ search: 'bdpo' }).map((r) => r.id)).toEqual([a]);
+    expect(store.runs.list({ search: 'loss' }).map((r) => r.id)).toEqual([]);
     store.runs.update(a, { notes: 'looks balanced', tags: ['x', 'y'] });
     expect(store.runs.get(a)).toMatchObject({ notes: 'looks balanced', tags: ['x', 'y'] });
     expect(store.runs.delete(a)).toBe(true);
