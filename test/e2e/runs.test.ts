@@ -84,7 +84,7 @@ describe('runs', () => {
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-compare-csv"]')]);
     const csv = fs.readFileSync(await download.path(), 'utf8').trim().split(/\r?\n/);
-    expect(csv[0].startsWith('run_id,name,loss,seed,status,expectedUtility')).toBe(true);
+    expect(csv[0].startsWith('run_id,name,loss_fn,seed,status,expectedUtility')).toBe(true);
     expect(csv.length).toBe(3);
     expect(errors).toEqual([]);
   });

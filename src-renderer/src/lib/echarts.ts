@@ -20,6 +20,7 @@ import {
 import { CanvasRenderer } from 'echarts/renderers';
 import { onBeforeUnmount, onMounted, shallowRef, watch, type Ref } from 'vue';
 import { theme, chartColors, type ChartColors } from './theme';
+import { tick } from './format';
 
 echarts.use([
   LineChart,
@@ -169,6 +170,23 @@ export function useChart(el: Ref<HTMLElement | null>, opts: UseChartOptions) {
   return { chart, requestDraw, rebuild };
 }
 
+/**
+ * Compact value-axis labels: 12k, 3.5M, 8T instead of 8,000,000,000,000 (which squeezes the plot), exponents
+ * beyond that and for tiny values (1.5e-5), otherwise format.ts's tick(). Three significant digits, so
+ * neighbouring ticks stay distinct.
+ */
+export function axisTick(v: number): string {
+  if (typeof v !== 'number' || !Number.isFinite(v)) return String(v);
+  const a = Math.abs(v);
+  if (a === 0) return '0';
+  if (a >= 1e4 && a < 1e15) {
+    const [unit, suffix] = a >= 1e12 ? [1e12, 'T'] : a >= 1e9 ? [1e9, 'G'] : a >= 1e6 ? [1e6, 'M'] : [1e3, 'k'];
+    return `${Number((v / unit).toPrecision(3))}${suffix}`;
+  }
+  if (a >= 1e15 || a < 1e-3) return Number(v.toPrecision(3)).toExponential().replace('e+', 'e');
+  return tick(v);
+}
+
 /** Shared look of a small-multiple line chart. */
 export function baseLineOption(c: ChartColors, o: { title?: string; logY?: boolean; xName?: string } = {}): ChartOption {
   return {
@@ -200,7 +218,8 @@ export function baseLineOption(c: ChartColors, o: { title?: string; logY?: boole
       type: o.logY ? 'log' : 'value',
       scale: true,
       axisLine: { show: false },
-      axisLabel: { color: c.muted, hideOverlap: true },
+      // compact ticks (8e+12, not 8,000,000,000,000) so huge values do not squeeze the plot
+      axisLabel: { color: c.muted, hideOverlap: true, formatter: (v: number) => axisTick(v) },
       splitLine: { lineStyle: { color: c.grid } },
     },
     dataZoom: [{ type: 'inside', xAxisIndex: 0, filterMode: 'none', zoomOnMouseWheel: 'shift', moveOnMouseWheel: false }],

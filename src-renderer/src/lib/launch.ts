@@ -77,6 +77,46 @@ export function freshForm(): LaunchForm {
   return { config: { ...DEFAULT_CONFIG }, losses: ['dpo'], seeds: 1, name: '', tags: '' };
 }
 
+/** The zod issue fields plainMessage reads (zod 4's issue union, loosely). */
+interface IssueLike {
+  code: string;
+  message: string;
+  expected?: unknown;
+  minimum?: unknown;
+  maximum?: unknown;
+  inclusive?: boolean;
+}
+
+/**
+ * A message fit for the launcher: the schema's own wording when it names the field, else the library's generic
+ * text ("Invalid input: expected int, received number", "Too small: expected number to be >0") rephrased in
+ * plain words that name the field ("K must be a whole number", "lr must be greater than 0", "K must be at most 512").
+ */
+export function plainMessage(field: string, i: IssueLike): string {
+  const generic = /^(invalid input|too small|too big|invalid)\b/i.test(i.message) || !i.message.trim();
+  if (!generic) return i.message;
+  const n = (v: unknown) => (typeof v === 'bigint' ? Number(v) : Number(v));
+  switch (i.code) {
+    case 'invalid_type':
+      return i.expected === 'int' ? `${field} must be a whole number` : `${field} must be a number`;
+    case 'too_small': {
+      const m = n(i.minimum);
+      return i.inclusive === false ? `${field} must be greater than ${m}` : `${field} must be at least ${m}`;
+    }
+    case 'too_big': {
+      const m = n(i.maximum);
+      return i.inclusive === false ? `${field} must be less than ${m}` : `${field} must be at most ${m}`;
+    }
+    case 'not_multiple_of':
+      return `${field} must be a whole number`;
+    case 'invalid_value':
+    case 'invalid_enum_value':
+      return `${field} has a value the lab does not know`;
+    default:
+      return `${field} is not valid`;
+  }
+}
+
 /** Client-side validation with the same schema the lab uses; keys are the lab's paths ("config.lr"). */
 export function validateForm(f: LaunchForm): Record<string, string> {
   const errors: Record<string, string> = {};
@@ -84,7 +124,7 @@ export function validateForm(f: LaunchForm): Record<string, string> {
   if (!res.success) {
     for (const i of res.error.issues) {
       const p = ['config', ...i.path.map(String)].join('.');
-      errors[p] ??= i.message;
+      errors[p] ??= plainMessage(String(i.path[i.path.length - 1] ?? 'value'), i as unknown as IssueLike);
     }
   }
   for (const [k, v] of Object.entries(f.config)) {
@@ -92,8 +132,42 @@ export function validateForm(f: LaunchForm): Record<string, string> {
     if ((v as unknown) === '' || v === null) errors[`config.${k}`] = 'required';
   }
   if (!f.losses.length) errors.losses = 'pick at least one loss';
-  if (!Number.isInteger(f.seeds) || f.seeds < 1 || f.seeds > 50) errors.seeds = 'seeds must be an integer from 1 to 50';
+  if (!Number.isInteger(f.seeds) || f.seeds < 1 || f.seeds > 50) errors.seeds = 'seeds must be a whole number from 1 to 50';
+  const long = parseTags(f.tags).find((t) => t.length > MAX_TAG_LENGTH);
+  if (long) errors.tags = `tags must be at most ${MAX_TAG_LENGTH} characters (“${long.slice(0, 20)}…” has ${long.length})`;
+  else if (parseTags(f.tags).length > MAX_TAGS) errors.tags = `at most ${MAX_TAGS} tags`;
   return errors;
+}
+
+/** The lab's limits on tags (runs:start). */
+export const MAX_TAG_LENGTH = 50;
+export const MAX_TAGS = 20;
+
+/** Above this K the heatmap (K² cells a frame) and the stored snapshots (K² values per evaluation) get heavy. */
+export const LARGE_K = 100;
+
+/** Advice that does not block a launch; keys as in validateForm. */
+export function formWarnings(f: LaunchForm): Record<string, string> {
+  const out: Record<string, string> = {};
+  const K = f.config.K;
+  if (typeof K === 'number' && Number.isFinite(K) && K > LARGE_K) {
+    const frames = f.config.evalEvery > 0 ? Math.floor(f.config.steps / f.config.evalEvery) + 1 : 0;
+    const mb = (K * K * frames * 8) / 1e6;
+    out['config.K'] =
+      `K = ${K}: the heatmap and the stored snapshots grow as K² (${(K * K).toLocaleString('en-US')} cells per frame` +
+      (frames ? `, about ${mb >= 10 ? Math.round(mb) : mb.toFixed(1)} MB for ${frames.toLocaleString('en-US')} frames` : '') +
+      '); drawing may get slow. Raise "eval every" to store fewer frames.';
+  }
+  return out;
+}
+
+/** Seeds for the Table 1 sweep: a whole number from 1 to 20. */
+export function table1SeedsError(seeds: unknown): string {
+  if (typeof seeds !== 'number' || !Number.isFinite(seeds)) return 'seeds must be a number';
+  if (!Number.isInteger(seeds)) return 'seeds must be a whole number';
+  if (seeds < 1) return 'seeds must be at least 1';
+  if (seeds > 20) return 'seeds must be at most 20';
+  return '';
 }
 
 export function parseTags(s: string): string[] {

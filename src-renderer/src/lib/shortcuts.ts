@@ -1,6 +1,6 @@
 /**
  * Keyboard: `n` new run, `c` compare selected, `/` search, `Esc` closes panels (or leaves a field).
- * Letters are ignored while typing in a field.
+ * Letters are ignored while typing in a field and while a dialog or panel is open.
  */
 import { ref } from 'vue';
 import { closeTopPanel } from './panels';
@@ -20,6 +20,11 @@ function typing(t: EventTarget | null): boolean {
   return !['checkbox', 'radio', 'range', 'button', 'submit'].includes(type);
 }
 
+/** A dialog or drawer is open: letter shortcuts would act behind it, so they wait until it closes. */
+function panelOpen(): boolean {
+  return !!document.querySelector('[role="dialog"], [aria-modal="true"], [data-panel-open]');
+}
+
 export function compareSelected(): boolean {
   const ids = [...runsStore.selected].sort((a, b) => a - b);
   if (!ids.length) return false;
@@ -35,7 +40,7 @@ export function installShortcuts(): () => void {
       if (typing(e.target)) (e.target as HTMLElement).blur();
       return;
     }
-    if (typing(e.target)) return;
+    if (typing(e.target) || panelOpen()) return;
     if (e.key === 'n') {
       e.preventDefault();
       navigate('experiments');

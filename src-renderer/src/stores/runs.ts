@@ -58,6 +58,15 @@ function onLabEvent(e: LabEvent): void {
       if (e.error) r.error = e.error;
     }
     refreshSoon(r ? 400 : 100);
+  } else if (e.type === 'run:deleted') {
+    const i = runsStore.all.findIndex((x) => x.id === e.runId);
+    if (i >= 0) {
+      runsStore.all.splice(i, 1);
+      runsStore.version++;
+    }
+    runsStore.selected.delete(e.runId);
+    delete runConfigs[e.runId];
+    configWanted.delete(e.runId);
   } else if (e.type === 'sweep:status') refreshSoon();
 }
 
