@@ -5,6 +5,8 @@ import { SyntheticConfigSchema, type SyntheticConfig } from '../engine/synthetic
 import { expandGrid, GridError, planBatches, table1Configs, PAPER_TABLE1 } from '../engine/synthetic/sweep';
 import { runName } from './synthetic-runs';
 import { LabError } from './errors';
+import { groupSweepRuns, type SweepCell } from './sweep-cells';
+export type { SweepCell } from './sweep-cells';
 
 const GridValue = z.union([z.number(), z.string()]);
 
@@ -25,17 +27,6 @@ export const SweepStartSchema = z
   .refine((v) => v.preset || (v.grid && Object.keys(v.grid).length), { message: 'give a preset or a non-empty grid', path: ['grid'] });
 
 export type SweepStartInput = z.output<typeof SweepStartSchema>;
-
-export interface SweepCell {
-  /** the values of the fields that vary across the sweep (seed excluded) */
-  key: Record<string, string | number>;
-  runIds: number[];
-  n: number;
-  /** mean and sample standard deviation of each final metric over the cell's finished runs */
-  metrics: Record<string, { mean: number; std: number }>;
-  /** the paper's number for this cell, where the sweep is the Table 1 preset */
-  paper?: number;
-}
 
 export interface SweepSummary {
   preset: string | null;
@@ -62,44 +53,20 @@ export function sweepConfigs(input: SweepStartInput): SyntheticConfig[] {
   }
 }
 
-function meanStd(xs: number[]): { mean: number; std: number } {
-  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const std = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1)) : 0;
-  return { mean, std };
-}
-
 /** Groups a sweep's runs by the fields that vary (seeds pooled) and gives mean ± std of every final metric. */
 export function summariseSweep(store: LabStore, sweepId: number, preset: string | null): SweepSummary {
-  const runs = store.runs.list({ sweepId, limit: Number.MAX_SAFE_INTEGER }).reverse();
-  const configs = runs.map((r) => r.config);
-  const fields = Object.keys(configs[0] ?? {}).filter((k) => k !== 'seed' && new Set(configs.map((c) => JSON.stringify(c[k]))).size > 1);
-  const cells = new Map<string, SweepCell & { finals: Record<string, number>[] }>();
+  const runs = store.runs.list({ sweepId, limit: Number.MAX_SAFE_INTEGER });
   const statusCounts: Record<string, number> = {};
-  runs.forEach((r, i) => {
-    statusCounts[r.status] = (statusCounts[r.status] ?? 0) + 1;
-    const key = Object.fromEntries(fields.map((f) => [f, configs[i][f] as string | number]));
-    const id = JSON.stringify(key);
-    const cell = cells.get(id) ?? { key, runIds: [], n: 0, metrics: {}, finals: [] };
-    cell.runIds.push(r.id);
-    if (r.status === 'done' && r.final) cell.finals.push(r.final);
-    cells.set(id, cell);
-  });
-  const out: SweepCell[] = [];
-  for (const { finals, ...cell } of cells.values()) {
-    const names = [...new Set(finals.flatMap((f) => Object.keys(f)))];
-    cell.n = finals.length;
-    for (const nm of names) {
-      const xs = finals.map((f) => f[nm]).filter((v) => Number.isFinite(v));
-      if (xs.length) cell.metrics[nm] = meanStd(xs);
-    }
-    if (preset === 'table1') {
+  for (const r of runs) statusCounts[r.status] = (statusCounts[r.status] ?? 0) + 1;
+  const { varying, cells } = groupSweepRuns(runs);
+  if (preset === 'table1') {
+    for (const cell of cells) {
       const row = PAPER_TABLE1[String(cell.key.mask) as keyof typeof PAPER_TABLE1] as Record<string, number> | undefined;
       const v = row?.[String(cell.key.loss)];
       if (v !== undefined) cell.paper = v;
     }
-    out.push(cell);
   }
-  return { preset, varying: fields, metric: 'expectedUtility', cells: out, statusCounts };
+  return { preset, varying, metric: 'expectedUtility', cells, statusCounts };
 }
 
 /** Creates the sweep and its runs, queues them as batched jobs, and summarises when every job is over. */
