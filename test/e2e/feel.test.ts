@@ -110,4 +110,18 @@ describe('dashboard feel', () => {
     await darkContext.close();
     expect(light.errors).toEqual([]);
   });
+
+  it('Defaults after a clone leaves clone mode; equal μP and μQ are explained, not given fake extrema', async () => {
+    const run = web.lab.store.runs.list().find((r) => r.config.steps !== 1000)!;
+    const { page, errors } = await openApp(browser, web, `#/experiments?from=${run.id}`);
+    await until(async () => (await page.inputValue('#cfg-steps')) === String(run.config.steps), 'the clone to fill the form', 10_000);
+    await page.click('[data-testid="defaults"]');
+    await page.waitForFunction(() => !location.hash.includes('from='), null, { timeout: 5000 });
+    expect(await page.inputValue('#cfg-steps')).toBe('1000');
+    await page.click('[data-testid="nav-theory"]');
+    await page.waitForSelector('[data-testid="slider-muQ"]');
+    await page.fill('[data-testid="slider-muQ"]', '45');
+    await page.waitForFunction(() => /coincide/.test(document.querySelector('[data-testid="extrema-text"]')?.textContent ?? ''), null, { timeout: 5000 });
+    expect(errors).toEqual([]);
+  });
 });
