@@ -15,7 +15,6 @@ import { SweepStartSchema } from './sweeps';
 import { LabError, issuesFromZod } from './errors';
 export { LabError, issuesFromZod } from './errors';
 export type { FieldIssue, LabErrorBody, Envelope } from './errors';
-import type { Envelope } from './errors';
 
 const RunId = z.number().int().positive();
 const Empty = z.object({}).strict().default({});

@@ -2,10 +2,10 @@ import { z } from 'zod';
 import type { LabStore } from '../store';
 import type { RunManager } from '../runner/manager';
 import { SyntheticConfigSchema, type SyntheticConfig } from '../engine/synthetic/config';
-import { expandGrid, GridError, planBatches, table1Configs, PAPER_TABLE1 } from '../engine/synthetic/sweep';
+import { expandGrid, GridError, paperTable1, planBatches, table1Configs } from '../engine/synthetic/sweep';
 import { runName } from './synthetic-runs';
 import { LabError } from './errors';
-import { groupSweepRuns, type SweepCell } from './sweep-cells';
+import { groupSweepRuns, type SweepCell, type SweepRunLike } from './sweep-cells';
 export type { SweepCell } from './sweep-cells';
 
 const GridValue = z.union([z.number(), z.string()]);
@@ -53,20 +53,22 @@ export function sweepConfigs(input: SweepStartInput): SyntheticConfig[] {
   }
 }
 
-/** Groups a sweep's runs by the fields that vary (seeds pooled) and gives mean ± std of every final metric. */
-export function summariseSweep(store: LabStore, sweepId: number, preset: string | null): SweepSummary {
-  const runs = store.runs.list({ sweepId, limit: Number.MAX_SAFE_INTEGER });
+/** A sweep's summary from its runs: cells keyed by the fields that vary (seeds pooled), with the paper's values. */
+export function summariseRuns(runs: readonly SweepRunLike[], preset: string | null): SweepSummary {
   const statusCounts: Record<string, number> = {};
   for (const r of runs) statusCounts[r.status] = (statusCounts[r.status] ?? 0) + 1;
   const { varying, cells } = groupSweepRuns(runs);
   if (preset === 'table1') {
     for (const cell of cells) {
-      const row = PAPER_TABLE1[String(cell.key.mask) as keyof typeof PAPER_TABLE1] as Record<string, number> | undefined;
-      const v = row?.[String(cell.key.loss)];
+      const v = paperTable1(Number(cell.key.mask), String(cell.key.loss));
       if (v !== undefined) cell.paper = v;
     }
   }
   return { preset, varying, metric: 'expectedUtility', cells, statusCounts };
+}
+
+export function summariseSweep(store: LabStore, sweepId: number, preset: string | null): SweepSummary {
+  return summariseRuns(store.runs.list({ sweepId, limit: Number.MAX_SAFE_INTEGER }), preset);
 }
 
 /** Creates the sweep and its runs, queues them as batched jobs, and summarises when every job is over. */

@@ -171,7 +171,6 @@ export function buildProgram(): Command {
       }
       // The output is JSON either way: it is meant for scripts and for eyeballing alike.
       print(true, out, () => '');
-      void g;
     });
 
   registerSyntheticLabCommands(program);

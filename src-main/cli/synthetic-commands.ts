@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { LOSS_NAMES, PAPER_LOSSES } from '../engine/losses/names';
+import { PAPER_LOSSES } from '../engine/losses/names';
 import { computeTheory, TheoryInputSchema } from '../engine/synthetic/theory';
 import type { SweepSummary } from '../api/sweeps';
+import { table1Text } from './table1-text';
 import { call, EXIT, openLab, print, readInput, waitForRuns, type GlobalOpts } from './common';
 import { CliInputError, formatIssues } from './options';
 import { parseJsonText } from '../util/json-file';
@@ -14,29 +15,6 @@ function intFlag(name: string, v: string | undefined): number | undefined {
 }
 
 const fmt = (x: number | undefined, d = 2) => (x === undefined ? '—' : x.toFixed(d));
-
-/** Table 1 as text: rows = mask, columns = losses, "ours ± std (paper)". */
-export function table1Text(summary: SweepSummary): string {
-  const masks = [...new Set(summary.cells.map((c) => Number(c.key.mask)))].sort((a, b) => a - b);
-  const losses = PAPER_LOSSES.filter((l) => summary.cells.some((c) => c.key.loss === l));
-  const cell = (mask: number, loss: string) => summary.cells.find((c) => Number(c.key.mask) === mask && c.key.loss === loss);
-  const head = ['mask', ...losses];
-  const rows = masks.map((m) => [
-    m.toFixed(1),
-    ...losses.map((l) => {
-      const c = cell(m, l);
-      const s = c?.metrics.expectedUtility;
-      return `${fmt(s?.mean)} ± ${fmt(s?.std)} (${fmt(c?.paper)})`;
-    }),
-  ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join('  ');
-  return [
-    'final expectedUtility, mean ± std over seeds (paper\'s Table 1 value in brackets; the paper\'s "reward" is read as expected utility)',
-    line(head),
-    ...rows.map(line),
-  ].join('\n');
-}
 
 function genericText(summary: SweepSummary): string {
   return summary.cells
@@ -124,5 +102,4 @@ export function registerSyntheticLabCommands(program: Command): void {
         ].join('\n');
       });
     });
-  void LOSS_NAMES;
 }

@@ -11,7 +11,9 @@ import path from 'node:path';
 import { MemorySink } from '../../src-main/engine/sink';
 import { SyntheticConfigSchema, type SyntheticConfig } from '../../src-main/engine/synthetic/config';
 import { runSyntheticBatch } from '../../src-main/engine/synthetic/experiment';
-import { formatTable1, summariseSweep, table1Configs } from '../../src-main/engine/synthetic/sweep';
+import { table1Configs } from '../../src-main/engine/synthetic/sweep';
+import { summariseRuns } from '../../src-main/api/sweeps';
+import { table1Text } from '../../src-main/cli/table1-text';
 import type { BenchRow } from './table';
 
 const require = createRequire(import.meta.url);
@@ -63,7 +65,7 @@ export async function syntheticBench(): Promise<BenchRow[]> {
   rows.push({ name: 'synthetic: Table 1 sweep', backend: fastest, value: sweep.length / seconds, unit: 'runs/s' });
   rows.push({ name: 'synthetic: Table 1 sweep', backend: fastest, value: runSteps / seconds, unit: 'run-steps/s' });
   console.log(`\nTable 1 (final expectedUtility, mean ± std over 5 seeds; paper in parentheses), ${fastest} backend, ${seconds.toFixed(1)} s:\n`);
-  console.log(formatTable1(summariseSweep(results)));
+  console.log(table1Text(summariseRuns(results.map((r, i) => ({ id: i + 1, status: 'done', config: r.config, final: r.final })), 'table1')));
   console.log('');
   return rows;
 }

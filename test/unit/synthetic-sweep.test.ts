@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { PAPER_LOSSES } from '../../src-main/engine/losses/names';
 import { SyntheticConfigSchema } from '../../src-main/engine/synthetic/config';
+import { summariseRuns } from '../../src-main/api/sweeps';
+import { table1Text } from '../../src-main/cli/table1-text';
 import {
   GridError,
   PAPER_TABLE1,
   expandGrid,
-  formatTable1,
   paperTable1,
   planBatches,
-  summariseSweep,
   table1Configs,
 } from '../../src-main/engine/synthetic/sweep';
 
@@ -60,23 +60,31 @@ describe('Table 1 preset', () => {
   });
 });
 
-describe('summariseSweep', () => {
-  it('gives mean ± sample std per cell, seeds pooled', () => {
-    const mk = (loss: 'dpo' | 'bdpo', mask: number, seed: number, eu: number) => ({
-      config: SyntheticConfigSchema.parse({ loss, mask, seed }),
+describe('sweep summary', () => {
+  it('gives mean ± sample std per cell, seeds pooled, with the paper value, and prints Table 1', () => {
+    let id = 0;
+    const mk = (loss: 'dpo' | 'bdpo', mask: number, seed: number, eu: number, status = 'done') => ({
+      id: ++id,
+      status,
+      config: SyntheticConfigSchema.parse({ loss, mask, seed }) as unknown as Record<string, unknown>,
       final: { expectedUtility: eu, pBest: 0, oodMass: 0, klToRef: 0 },
     });
-    const cells = summariseSweep([mk('dpo', 0, 0, 4), mk('dpo', 0, 1, 6), mk('bdpo', 0, 0, 5), mk('dpo', 0, 2, 5), mk('dpo', 0.2, 0, 3)]);
-    expect(cells.length).toBe(3);
-    const dpo0 = cells[0];
-    expect([dpo0.loss, dpo0.mask, dpo0.n, dpo0.mean]).toEqual(['dpo', 0, 3, 5]);
-    expect(dpo0.std).toBeCloseTo(1, 14); // sample std of 4, 6, 5 (n − 1)
-    expect(dpo0.seeds).toEqual([0, 1, 2]);
-    expect(dpo0.paper).toBe(4.28);
-    expect(cells[1].std).toBeNull();
-    expect(cells[2].paper).toBe(3.98);
-    expect(formatTable1(cells)).toBe(
-      ['| mask | dpo | bdpo |', '|---|---|---|', '| 0.0 | 5.00 ± 1.00 (4.28) | 5.00 (4.45) |', '| 0.2 | 3.00 (3.98) | — |'].join('\n'),
+    const summary = summariseRuns(
+      [mk('dpo', 0, 0, 4), mk('dpo', 0, 1, 6), mk('bdpo', 0, 0, 5), mk('dpo', 0, 2, 5), mk('dpo', 0.2, 0, 3), mk('dpo', 0.2, 1, 99, 'failed')],
+      'table1',
     );
+    expect(summary.varying.sort()).toEqual(['loss', 'mask']);
+    expect(summary.statusCounts).toEqual({ done: 5, failed: 1 });
+    const dpo0 = summary.cells.find((c) => c.key.loss === 'dpo' && c.key.mask === 0)!;
+    expect([dpo0.n, dpo0.metrics.expectedUtility.mean, dpo0.runIds]).toEqual([3, 5, [1, 2, 4]]);
+    expect(dpo0.metrics.expectedUtility.std).toBeCloseTo(1, 14); // sample std of 4, 6, 5 (n − 1)
+    expect(dpo0.paper).toBe(4.28);
+    const dpo02 = summary.cells.find((c) => c.key.loss === 'dpo' && c.key.mask === 0.2)!;
+    expect([dpo02.n, dpo02.metrics.expectedUtility.mean, dpo02.paper]).toEqual([1, 3, 3.98]); // the failed run is not averaged
+    expect(table1Text(summary).split('\n').slice(1).map((l) => l.trimEnd())).toEqual([
+      'mask  dpo                 bdpo',
+      '0.0   5.00 ± 1.00 (4.28)  5.00 (4.45)',
+      '0.2   3.00 (3.98)         —',
+    ]);
   });
 });
