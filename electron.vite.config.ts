@@ -2,8 +2,12 @@ import { defineConfig } from 'electron-vite';
 import vue from '@vitejs/plugin-vue';
 import { resolve } from 'node:path';
 
+// src-shared is what both sides import (contract, schemas, paper numbers): one alias for every bundle.
+const alias = { '@shared': resolve('src-shared') };
+
 export default defineConfig({
   main: {
+    resolve: { alias },
     build: {
       outDir: 'out/main',
       rollupOptions: {
@@ -16,6 +20,7 @@ export default defineConfig({
     },
   },
   preload: {
+    resolve: { alias },
     build: {
       outDir: 'out/preload',
       rollupOptions: {
@@ -27,6 +32,7 @@ export default defineConfig({
   },
   renderer: {
     root: resolve('src-renderer'),
+    resolve: { alias },
     plugins: [vue()],
     build: {
       outDir: resolve('out/renderer'),

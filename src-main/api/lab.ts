@@ -4,7 +4,7 @@ import type { WorkerLauncher } from '../runner/protocol';
 import type { BackendPreference } from '../engine/backend';
 import { LabService } from './service';
 import { finishOrphanedSweeps } from './sweeps';
-import type { AppInfo } from './contract';
+import type { AppInfo } from '@shared/contract';
 import pkg from '../../package.json';
 
 export interface Lab {

@@ -1,19 +1,20 @@
 import type { LabStore } from '../store';
 import type { RunManager } from '../runner/manager';
-import type { BackendInfo } from '../engine/backend';
 import { metricsCsv, tableCsv } from '../store/export';
 import { computeTheory } from '../engine/synthetic/theory';
 import { startSyntheticRuns } from './synthetic-runs';
 import { startSweep } from './sweeps';
+import { LabError, toErrorBody } from '@shared/errors';
+import type { LabEvent } from '@shared/events';
+import { isBackendPreference, type BackendPreference } from '@shared/backends';
 import {
-  LabError,
   parseInput,
   type AppInfo,
   type CommandName,
   type CommandOutputs,
   type CommandParsed,
   type Envelope,
-} from './contract';
+} from '@shared/contract';
 
 export interface ServiceContext {
   store: LabStore;
@@ -27,9 +28,8 @@ type Handlers = { [C in CommandName]: (input: CommandParsed<C>) => CommandOutput
 
 /** Implements the contract once; every front door forwards raw input here. */
 export class LabService {
-  private lastBackend: BackendInfo | null = null;
-  /** Resolves when a sweep started by this service is summarised (the CLI waits on it). */
-  readonly sweepsDone = new Map<number, Promise<void>>();
+  private lastBackendLabel: string | null = null;
+  private readonly sweepsSettled = new Map<number, Promise<void>>();
   private readonly handlers: Handlers;
 
   constructor(private readonly ctx: ServiceContext) {
@@ -45,7 +45,7 @@ export class LabService {
       return s;
     };
     manager.onEvent((e) => {
-      if (e.type === 'run:status' && e.backend) this.lastBackend = { ...(this.lastBackend ?? { name: '', notes: [], versions: {} }), label: e.backend };
+      if (e.type === 'run:status' && e.backend) this.lastBackendLabel = e.backend;
     });
     this.handlers = {
       'app:info': () => ({
@@ -53,7 +53,7 @@ export class LabService {
         dbPath: store.file,
         mode: ctx.mode,
         backendPreference: ctx.backendPreference,
-        backend: this.lastBackend,
+        backendLabel: this.lastBackendLabel,
         runningCount: manager.runningCount,
       }),
       'runs:list': (q) => store.runs.list(q),
@@ -103,12 +103,27 @@ export class LabService {
         for (const [x] of ds.pairs) perPrompt[x]++;
         return { K: ds.K, alpha: ds.alpha, mask: ds.mask, pairs: ds.pairs.length, pairsPerPrompt: perPrompt };
       },
+      'runs:datasetFile': ({ id }) => {
+        mustGet(id);
+        const art = store.artifacts.get(id, 'dataset');
+        return art ? { filename: `run-${id}-dataset.json`, content: art.content } : null;
+      },
       'runs:log': ({ id }) => {
         mustGet(id);
         return { lines: store.runs.logs(id) };
       },
       'table:exportCsv': ({ filename, header, rows }) => ({ filename, csv: tableCsv(header, rows) }),
       'theory:compute': (input) => computeTheory(input),
+      // Computes with tfjs, so it is loaded on first use: the app and `serve` start without it.
+      'loss:inspect': async (input) => {
+        const [{ inspectLosses }, { initBackend }] = await Promise.all([import('../engine/losses/inspect'), import('../engine/backend')]);
+        await ensureBackend(initBackend, ctx.backendPreference);
+        try {
+          return inspectLosses(input);
+        } catch (err) {
+          throw new LabError('invalid_input', (err as Error).message);
+        }
+      },
       'sweeps:list': () => store.sweeps.list(),
       'sweeps:get': ({ id }) => mustGetSweep(id),
       'sweeps:start': (input) => {
@@ -119,7 +134,7 @@ export class LabService {
           () => manager.publish({ type: 'sweep:status', sweepId, status: mustGetSweep(sweepId).status }),
           () => undefined,
         );
-        this.sweepsDone.set(sweepId, settled);
+        this.sweepsSettled.set(sweepId, settled);
         return { sweepId, runIds };
       },
       'sweeps:cancel': ({ id }) => {
@@ -129,6 +144,25 @@ export class LabService {
         return { ok: true, cancelled };
       },
     };
+  }
+
+  /** Resolves once a sweep this service started has its summary and final status (or its lab closed). */
+  sweepSettled(sweepId: number): Promise<void> {
+    return this.sweepsSettled.get(sweepId) ?? Promise.resolve();
+  }
+
+  /** Every event front doors relay (runs, sweeps, deletions); returns the unsubscribe function. */
+  onEvent(listener: (e: LabEvent) => void): () => void {
+    return this.ctx.manager.onEvent(listener);
+  }
+
+  /** The metrics CSV of some runs, row by row, for front doors that stream it to a file or a response. */
+  metricsCsvRows(ids: number[]): Iterable<(string | number)[]> {
+    const { store } = this.ctx;
+    for (const id of ids) if (!store.runs.get(id)) throw new LabError('not_found', `run ${id} does not exist`, [{ path: 'ids', message: `no run with id ${id}` }]);
+    return (function* () {
+      for (const [run, step, name, value] of store.metrics.iterateLong(ids)) yield [run, step, name, value ?? ''];
+    })();
   }
 
   /** Validates and runs one command; never throws, so no front door can crash on bad input. */
@@ -141,8 +175,17 @@ export class LabService {
       const handler = this.handlers[c] as (i: unknown) => unknown;
       return { ok: true, value: await handler(input) };
     } catch (err) {
-      if (err instanceof LabError) return { ok: false, error: err.toBody() };
-      return { ok: false, error: { code: 'internal', message: (err as Error).message ?? String(err) } };
+      return { ok: false, error: toErrorBody(err) };
     }
   }
+}
+
+let backendReady: Promise<unknown> | null = null;
+/** One backend per process, picked on first use (a failed pick is retried next time). */
+function ensureBackend(init: (pref: BackendPreference) => Promise<unknown>, preference: string): Promise<unknown> {
+  backendReady ??= init(isBackendPreference(preference) ? preference : 'auto').catch((err: unknown) => {
+    backendReady = null;
+    throw err;
+  });
+  return backendReady;
 }

@@ -1,9 +1,9 @@
 import type { LabStore } from '../store';
 import type { RunManager } from '../runner/manager';
-import type { SyntheticConfig } from '../engine/synthetic/config';
+import type { SyntheticConfig } from '@shared/synthetic-config';
 import { parseDatasetForConfig } from '../engine/synthetic/dataset';
-import type { CommandParsed } from './contract';
-import { LabError } from './errors';
+import type { CommandParsed } from '@shared/contract';
+import { LabError } from '@shared/errors';
 
 export function runName(c: SyntheticConfig): string {
   return `${c.loss} · ${c.model} · mask ${c.mask} · seed ${c.seed}`;

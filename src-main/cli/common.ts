@@ -1,16 +1,15 @@
 import fs from 'node:fs';
 import { createLab, type Lab } from '../api/lab';
-import type { CommandName, CommandOutputs, Envelope } from '../api/contract';
+import type { CommandName, CommandOutputs, Envelope } from '@shared/contract';
 import { resolveDbPath } from '../store/paths';
 import { childWorkerLauncher } from '../runner/launch-child';
-import { BACKEND_PREFERENCES, type BackendPreference } from '../engine/backend';
+import { BACKEND_PREFERENCES, type BackendPreference } from '@shared/backends';
+import { EXIT_CODE, formatIssues } from '@shared/errors';
 import { CliInputError } from './options';
 import { showProgress } from './progress';
 
 /** Set by commands that keep serving after their action returns (serve). */
 export const lifecycle = { keepAlive: false };
-
-export const EXIT = { ok: 0, failed: 1, usage: 2, cancelled: 130 } as const;
 
 export interface GlobalOpts {
   db?: string;
@@ -30,13 +29,30 @@ export function openLab(opts: GlobalOpts): Lab {
   return createLab({ dbFile: resolveDbPath(opts.db), mode: 'cli', launcher: childWorkerLauncher(), backend });
 }
 
-/** Calls a service command and unwraps its envelope; a failure becomes a CliInputError/Error with its message. */
-export async function call<C extends CommandName>(lab: Lab, command: C, input: unknown): Promise<CommandOutputs[C]> {
+/** A lab for commands that only compute (loss, theory): same service, no database file touched. */
+export function openComputeLab(opts: GlobalOpts): Lab {
+  const backend = parseBackendFlag(opts.backend);
+  return createLab({ dbFile: ':memory:', mode: 'cli', launcher: childWorkerLauncher(), backend });
+}
+
+/** A service failure on its way out of the CLI: its message, and the exit code its error code maps to. */
+export class CliCommandError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+    this.name = 'CliCommandError';
+  }
+}
+
+/** Calls a service command and unwraps its envelope; a failure becomes a CliCommandError with its message. */
+export async function call<C extends CommandName>(lab: Lab, command: C, input: unknown, prefix = ''): Promise<CommandOutputs[C]> {
   const res = (await lab.service.invoke(command, input)) as Envelope<CommandOutputs[C]>;
   if (res.ok) return res.value;
-  const msg = res.error.issues?.length ? res.error.issues.map((i) => `${i.path}: ${i.message}`).join('\n') : res.error.message;
-  if (res.error.code === 'invalid_input' || res.error.code === 'not_found') throw new CliInputError(msg);
-  throw new Error(msg);
+  // `prefix` names the input file the issues point into ("pairs.json: invalid loss input: ").
+  const msg = res.error.issues?.length ? prefix + formatIssues(res.error.issues, { sep: prefix ? '; ' : '\n' }) : res.error.message;
+  throw new CliCommandError(msg, EXIT_CODE[res.error.code]);
 }
 
 export function print(json: boolean | undefined, value: unknown, human: () => string): void {

@@ -8,13 +8,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LAB_VERSION } from '../api/lab';
 import { parseJsonText } from '../util/json-file';
-import { writeMetricsCsv } from '../store/export';
+import { writeCsvFile } from '../store/export';
 import { startWebServer } from '../server/server';
-import { BACKEND_PREFERENCES, initBackend } from '../engine/backend';
-import { addSyntheticOptions, CliInputError, syntheticConfigFromFlags } from './options';
-import { call, EXIT, lifecycle, openLab, parseBackendFlag, print, readInput, waitForRuns, type GlobalOpts } from './common';
+import { BACKEND_PREFERENCES } from '@shared/backends';
+import { SyntheticConfigSchema } from '@shared/synthetic-config';
+import { EXIT } from '@shared/errors';
+import { addSchemaOptions, CliInputError, valuesFromFlags } from './options';
+import { call, CliCommandError, lifecycle, openComputeLab, openLab, print, readInput, waitForRuns, type GlobalOpts } from './common';
 export { lifecycle } from './common';
-import { parseLossInspectJson, inspectLosses } from '../engine/losses/inspect';
 import { registerSyntheticLabCommands } from './synthetic-commands';
 
 function rendererDir(): string {
@@ -33,16 +34,17 @@ export function buildProgram(): Command {
     .exitOverride();
 
   const run = program.command('run').description('start a run and wait for it');
-  addSyntheticOptions(
+  addSchemaOptions(
     run
       .command('synthetic')
       .description("the paper's toy experiment (20 prompts × 20 responses)")
       .option('--dataset <file>', 'train on this dataset file (JSON, synthetic.md format)')
       .option('--export-dataset <file>', 'write the dataset the run used to this file')
       .option('--name <name>', 'run name'),
+    SyntheticConfigSchema,
   ).action(async (flags: Record<string, unknown>, cmd: Command) => {
     const g = cmd.optsWithGlobals<GlobalOpts>();
-    const config = syntheticConfigFromFlags(flags);
+    const config = valuesFromFlags(SyntheticConfigSchema, flags);
     let dataset: unknown;
     if (typeof flags.dataset === 'string') {
       const { text, source } = readInput(flags.dataset);
@@ -59,10 +61,10 @@ export function buildProgram(): Command {
       await waitForRuns(lab, runIds, `run ${runId} ${config.loss}`);
       const detail = await call(lab, 'runs:get', { id: runId });
       if (typeof flags.exportDataset === 'string') {
-        const ds = lab.store.artifacts.get(runId, 'dataset');
+        const ds = await call(lab, 'runs:datasetFile', { id: runId });
         if (ds) fs.writeFileSync(flags.exportDataset, ds.content);
       }
-      const snaps = lab.store.metrics.snapshots(runId, 'probs');
+      const snaps = await call(lab, 'runs:snapshots', { id: runId, name: 'probs' });
       const probs = snaps.frames.length ? snaps.frames[snaps.frames.length - 1] : null;
       const out = { runId, status: detail.status, config: detail.config, backend: detail.backend, final: detail.final, probs, error: detail.error };
       print(g.json, out, () =>
@@ -123,8 +125,13 @@ export function buildProgram(): Command {
       });
       const lab = openLab(g);
       try {
-        for (const id of ids) if (!lab.store.runs.get(id)) throw new CliInputError(`--run: run ${id} does not exist`);
-        const rows = await writeMetricsCsv(lab.store.metrics, ids, flags.out);
+        let source;
+        try {
+          source = lab.service.metricsCsvRows(ids);
+        } catch (err) {
+          throw new CliInputError(`--run: ${(err as Error).message}`);
+        }
+        const rows = await writeCsvFile(source, ['run_id', 'step', 'name', 'value'], flags.out);
         print(g.json, { file: path.resolve(flags.out), rows }, () => `wrote ${rows} rows to ${flags.out}`);
       } finally {
         lab.close();
@@ -141,7 +148,7 @@ export function buildProgram(): Command {
       const port = Number(flags.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliInputError(`--port: expected 0..65535, got "${flags.port}"`);
       const lab = openLab(g);
-      const server = await startWebServer({ service: lab.service, manager: lab.manager, staticDir: rendererDir(), host: flags.host, port });
+      const server = await startWebServer({ service: lab.service, staticDir: rendererDir(), host: flags.host, port });
       if (!['127.0.0.1', 'localhost', '::1'].includes(flags.host))
         process.stderr.write(`warning: serving on ${flags.host}, reachable beyond this machine; anyone with the URL can use the lab\n`);
       lifecycle.keepAlive = true;
@@ -162,15 +169,20 @@ export function buildProgram(): Command {
     .action(async (flags: { input: string }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOpts>();
       const { text, source } = readInput(flags.input);
-      await initBackend(parseBackendFlag(g.backend) ?? 'auto');
-      let out;
+      let input: unknown;
       try {
-        out = inspectLosses(parseLossInspectJson(text, source));
+        input = parseJsonText(text, source);
       } catch (err) {
         throw new CliInputError((err as Error).message);
       }
-      // The output is JSON either way: it is meant for scripts and for eyeballing alike.
-      print(true, out, () => '');
+      const lab = openComputeLab(g);
+      try {
+        const out = await call(lab, 'loss:inspect', input, `${source}: invalid loss input: `);
+        // The output is JSON either way: it is meant for scripts and for eyeballing alike.
+        print(true, out, () => '');
+      } finally {
+        lab.close();
+      }
     });
 
   registerSyntheticLabCommands(program);
@@ -189,6 +201,10 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CliInputError) {
       process.stderr.write(`error: ${err.message}\n`);
       return EXIT.usage;
+    }
+    if (err instanceof CliCommandError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      return err.exitCode;
     }
     process.stderr.write(`error: ${(err as Error).message}\n`);
     return EXIT.failed;

@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
-import { PAPER_LOSSES } from '../engine/losses/names';
-import { computeTheory, TheoryInputSchema } from '../engine/synthetic/theory';
-import type { SweepSummary } from '../api/sweeps';
+import { PAPER_LOSSES } from '@shared/losses';
+import { TheoryInputSchema } from '@shared/theory';
+import type { SweepSummary } from '@shared/sweeps';
+import type { LabEvent } from '@shared/events';
+import { EXIT } from '@shared/errors';
 import { table1Text } from './table1-text';
-import { call, EXIT, openLab, print, readInput, waitForRuns, type GlobalOpts } from './common';
-import { CliInputError, formatIssues } from './options';
+import { call, openComputeLab, openLab, print, readInput, waitForRuns, type GlobalOpts } from './common';
+import { addSchemaOptions, CliInputError, valuesFromFlags } from './options';
 import { parseJsonText } from '../util/json-file';
 
 function intFlag(name: string, v: string | undefined): number | undefined {
@@ -31,9 +33,19 @@ async function runSweep(cmd: Command, input: Record<string, unknown>): Promise<v
   const lab = openLab(g);
   try {
     const t0 = Date.now();
+    // Listen before starting, so a fast sweep's final event is not missed.
+    const finished = new Set<number>();
+    let announce: () => void = () => undefined;
+    const off = lab.service.onEvent((e: LabEvent) => {
+      if (e.type === 'sweep:status' && e.status !== 'running' && e.status !== 'queued') (finished.add(e.sweepId), announce());
+    });
     const { sweepId, runIds } = await call(lab, 'sweeps:start', input);
     await waitForRuns(lab, runIds, `sweep ${sweepId} (${runIds.length} runs)`);
-    await lab.service.sweepsDone.get(sweepId);
+    await new Promise<void>((resolve) => {
+      announce = () => finished.has(sweepId) && resolve();
+      announce();
+    });
+    off();
     const sweep = await call(lab, 'sweeps:get', { id: sweepId });
     const summary = sweep.summary as SweepSummary;
     const seconds = (Date.now() - t0) / 1000;
@@ -73,33 +85,26 @@ export function registerSyntheticLabCommands(program: Command): void {
       await runSweep(cmd, parsed as Record<string, unknown>);
     });
 
-  program
-    .command('theory')
-    .description("Figure 1: DPO's per-response update weight w_i vs the balanced w_i·p_i (Theorem 2)")
-    .option('--mu-p <x>', 'mean of the model distribution P', '45')
-    .option('--mu-q <x>', 'mean of the utility Q', '55')
-    .option('--var <x>', 'variance σ² of both', '100')
-    .option('--n <n>', 'number of responses', '100')
-    .option('--sampling <kind>', 'uniform or shiftless', 'uniform')
-    .action((flags: Record<string, string>, cmd: Command) => {
-      const g = cmd.optsWithGlobals<GlobalOpts>();
-      const num = (flag: string, v: string) => {
-        const n = Number(v);
-        if (v.trim() === '' || !Number.isFinite(n)) throw new CliInputError(`${flag}: expected a number, got "${v}"`);
-        return n;
-      };
-      const raw = { muP: num('--mu-p', flags.muP), muQ: num('--mu-q', flags.muQ), variance: num('--var', flags.var), n: num('--n', flags.n), sampling: flags.sampling };
-      const res = TheoryInputSchema.safeParse(raw);
-      if (!res.success) throw new CliInputError(formatIssues(res.error, { muP: '--mu-p', muQ: '--mu-q', variance: '--var', n: '--n', sampling: '--sampling' }));
-      const out = computeTheory(res.data);
+  addSchemaOptions(
+    program.command('theory').description("Figure 1: DPO's per-response update weight w_i vs the balanced w_i·p_i (Theorem 2)"),
+    TheoryInputSchema,
+  ).action(async (flags: Record<string, unknown>, cmd: Command) => {
+    const g = cmd.optsWithGlobals<GlobalOpts>();
+    const input = valuesFromFlags(TheoryInputSchema, flags);
+    const lab = openComputeLab(g);
+    try {
+      const out = await call(lab, 'theory:compute', input);
       print(g.json, out, () => {
         const argmax = (xs: number[]) => xs.indexOf(Math.max(...xs));
         const argmin = (xs: number[]) => xs.indexOf(Math.min(...xs));
         return [
-          `N=${raw.n} μP=${raw.muP} μQ=${raw.muQ} σ²=${raw.variance} sampling=${raw.sampling}`,
+          `N=${input.n} μP=${input.muP} μQ=${input.muQ} σ²=${input.variance} sampling=${input.sampling}`,
           `DPO w_i:        max at i=${argmax(out.w)}, min at i=${argmin(out.w)}`,
           `balanced w_i·p_i: max at i=${argmax(out.wp)}, min at i=${argmin(out.wp)}`,
         ].join('\n');
       });
-    });
+    } finally {
+      lab.close();
+    }
+  });
 }

@@ -1,5 +1,5 @@
-import { PAPER_LOSSES } from '../engine/losses/names';
-import type { SweepSummary } from '../api/sweeps';
+import { PAPER_LOSSES } from '@shared/losses';
+import type { SweepSummary } from '@shared/sweeps';
 
 const fmt = (x: number | undefined, d = 2) => (x === undefined ? '—' : x.toFixed(d));
 

@@ -2,7 +2,7 @@ import { ipcMain, dialog, BrowserWindow, type IpcMainInvokeEvent } from 'electro
 import fs from 'node:fs';
 import { z } from 'zod';
 import type { Lab } from '../api/lab';
-import { COMMAND_NAME_LIST, EVENT_CHANNEL, SAVE_FILE_CHANNEL, channelOf } from '../api/command-names';
+import { COMMAND_NAME_LIST, EVENT_CHANNEL, SAVE_FILE_CHANNEL, channelOf } from '@shared/channels';
 
 const SaveFileSchema = z
   .object({ filename: z.string().min(1).max(255), content: z.string(), encoding: z.enum(['utf8', 'base64']).default('utf8') })
@@ -37,7 +37,7 @@ export function bindIpc(lab: Lab, isTrustedUrl: (url: string) => boolean): void 
     }
     return { saved: true, path: res.filePath };
   });
-  lab.manager.onEvent((event) => {
+  lab.service.onEvent((event) => {
     for (const w of BrowserWindow.getAllWindows()) if (!w.isDestroyed()) w.webContents.send(EVENT_CHANNEL, event);
   });
 }

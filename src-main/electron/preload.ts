@@ -1,5 +1,5 @@
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import { COMMAND_NAME_LIST, EVENT_CHANNEL, SAVE_FILE_CHANNEL, channelOf } from '../api/command-names';
+import { COMMAND_NAME_LIST, EVENT_CHANNEL, SAVE_FILE_CHANNEL, channelOf } from '@shared/channels';
 
 // One function per command; the renderer never sees ipcRenderer itself.
 const lab: Record<string, unknown> = {};

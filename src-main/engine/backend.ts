@@ -4,8 +4,8 @@ import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
 
-export const BACKEND_PREFERENCES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
-export type BackendPreference = (typeof BACKEND_PREFERENCES)[number];
+import type { BackendPreference } from '@shared/backends';
+export { BACKEND_PREFERENCES, type BackendPreference } from '@shared/backends';
 
 export interface BackendInfo {
   /** tfjs backend name actually in use: 'tensorflow', 'wasm' or 'cpu' */

@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
 import type { LabStore } from '../store';
 import type { BackendPreference } from '../engine/backend';
-import type { SyntheticConfig } from '../engine/synthetic/config';
-import type { LabEvent } from './events';
+import type { SyntheticConfig } from '@shared/synthetic-config';
+import type { LabEvent } from '@shared/events';
 import type { FromWorker, Job, WorkerHandle, WorkerLauncher } from './protocol';
 
 interface JobState {

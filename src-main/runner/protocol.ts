@@ -1,5 +1,5 @@
 import type { BackendInfo, BackendPreference } from '../engine/backend';
-import type { SyntheticConfig } from '../engine/synthetic/config';
+import type { SyntheticConfig } from '@shared/synthetic-config';
 import type { MetricBatch } from '../store/metrics';
 
 /** Work for one worker process: runs that share one batched tensor program. */

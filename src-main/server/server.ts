@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { LabService } from '../api/service';
-import type { RunManager } from '../runner/manager';
 import { CONTENT_SECURITY_POLICY } from '../api/csp';
+import { HTTP_STATUS, type ErrorCode, type LabErrorBody } from '@shared/errors';
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -24,7 +24,6 @@ const MAX_BODY = 64 * 1024 * 1024;
 
 export interface WebServerOptions {
   service: LabService;
-  manager: RunManager;
   /** Folder holding the built renderer (out/renderer). */
   staticDir: string;
   host?: string;
@@ -70,12 +69,20 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
   res.end(text);
 }
 
+/** An error envelope with the status its code maps to (405 is the one status no code stands for). */
+function sendError(res: http.ServerResponse, code: ErrorCode, message: string, status = HTTP_STATUS[code]): void {
+  const error: LabErrorBody = { code, message };
+  sendJson(res, status, { ok: false, error });
+}
+
+class BodyTooLarge extends Error {}
+
 async function readBody(req: http.IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const c of req) {
     size += (c as Buffer).length;
-    if (size > MAX_BODY) throw new Error(`request body larger than ${MAX_BODY} bytes`);
+    if (size > MAX_BODY) throw new BodyTooLarge(`request body larger than ${MAX_BODY} bytes`);
     chunks.push(c as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
@@ -93,7 +100,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
 
   const server = http.createServer((req, res) => {
     void handle(req, res).catch((err: Error) => {
-      if (!res.headersSent) sendJson(res, 500, { ok: false, error: { code: 'internal', message: err.message } });
+      if (!res.headersSent) sendError(res, 'internal', err.message);
       else res.end();
     });
   });
@@ -109,7 +116,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     res.setHeader('referrer-policy', 'no-referrer');
     if (!authorised) {
       if (url.pathname.startsWith('/api/')) {
-        sendJson(res, 401, { ok: false, error: { code: 'unauthorised', message: 'missing or wrong token; open the URL printed by `dpo-lab serve`' } });
+        sendError(res, 'unauthorised', 'missing or wrong token; open the URL printed by `dpo-lab serve`');
       } else {
         res.writeHead(401, { 'content-type': 'text/plain; charset=utf-8' });
         res.end('401: DPO Lab needs the token from the URL printed by `dpo-lab serve` (…/?token=…).\n');
@@ -128,7 +135,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
       });
       res.write('retry: 2000\n\n');
       const only = url.searchParams.get('runs')?.split(',').map(Number).filter(Number.isFinite);
-      const off = opts.manager.onEvent((e) => {
+      const off = opts.service.onEvent((e) => {
         if (only?.length && 'runId' in e && !only.includes(e.runId)) return;
         res.write(`data: ${JSON.stringify(e)}\n\n`);
       });
@@ -149,17 +156,17 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
         const origin = req.headers.origin;
         const json = (req.headers['content-type'] ?? '').startsWith('application/json');
         if ((origin !== undefined && origin !== `http://${req.headers.host}`) || !json) {
-          sendJson(res, 403, { ok: false, error: { code: 'forbidden', message: 'cross-origin or non-JSON request refused' } });
+          sendError(res, 'forbidden', 'cross-origin or non-JSON request refused');
           return;
         }
       }
       if (req.method !== 'POST') {
-        sendJson(res, 405, { ok: false, error: { code: 'invalid_input', message: 'API commands are POST requests' } });
+        sendError(res, 'invalid_input', 'API commands are POST requests', 405);
         return;
       }
       const command = safeDecode(url.pathname.slice('/api/'.length));
       if (command === null) {
-        sendJson(res, 400, { ok: false, error: { code: 'invalid_input', message: 'malformed command name in the URL' } });
+        sendError(res, 'invalid_input', 'malformed command name in the URL');
         return;
       }
       let input: unknown = {};
@@ -167,11 +174,11 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
         const text = await readBody(req);
         input = text.trim() ? JSON.parse(text) : {};
       } catch (err) {
-        sendJson(res, 400, { ok: false, error: { code: 'invalid_input', message: `request body: ${(err as Error).message}` } });
+        sendError(res, err instanceof BodyTooLarge ? 'too_large' : 'invalid_input', `request body: ${(err as Error).message}`);
         return;
       }
       const result = await opts.service.invoke(command, input);
-      const status = result.ok ? 200 : result.error.code === 'not_found' ? 404 : result.error.code === 'internal' ? 500 : result.error.code === 'conflict' ? 409 : 400;
+      const status = result.ok ? 200 : HTTP_STATUS[result.error.code];
       sendJson(res, status, result);
       return;
     }

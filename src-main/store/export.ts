@@ -15,17 +15,28 @@ export function metricsCsv(metrics: MetricStore, runIds: number[]): string {
 }
 
 /** The same CSV streamed to a file, for runs too big to hold as one string. Returns the row count. */
-export async function writeMetricsCsv(metrics: MetricStore, runIds: number[], file: string): Promise<number> {
+export function writeMetricsCsv(metrics: MetricStore, runIds: number[], file: string): Promise<number> {
+  return writeCsvFile(
+    (function* () {
+      for (const [run, step, name, value] of metrics.iterateLong(runIds)) yield [run, step, name, value ?? ''];
+    })(),
+    [...LONG_HEADER],
+    file,
+  );
+}
+
+/** Rows (any iterable, consumed lazily) streamed to a CSV file with a header row. Returns the row count. */
+export async function writeCsvFile(rows: Iterable<(string | number)[]>, header: string[], file: string): Promise<number> {
   let count = 0;
   const source = Readable.from(
     (function* () {
-      for (const [run, step, name, value] of metrics.iterateLong(runIds)) {
+      for (const r of rows) {
         count++;
-        yield [run, step, name, value ?? ''];
+        yield r;
       }
     })(),
   );
-  await pipeline(source, stringifyStream({ header: true, columns: [...LONG_HEADER] }), fs.createWriteStream(file));
+  await pipeline(source, stringifyStream({ header: true, columns: header }), fs.createWriteStream(file));
   return count;
 }
 

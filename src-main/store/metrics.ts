@@ -1,4 +1,5 @@
 import type { Db } from './db';
+import type { Series } from '@shared/runs';
 
 /** A batch of metric rows for one run, in columns (cheap to send between processes). */
 export interface MetricBatch {
@@ -9,10 +10,6 @@ export interface MetricBatch {
   values: ArrayLike<number>;
 }
 
-export interface Series {
-  steps: number[];
-  values: (number | null)[];
-}
 
 /** Metric rows and K×K-style snapshots. Names are interned once per database. */
 export class MetricStore {

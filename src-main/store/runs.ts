@@ -1,43 +1,5 @@
 import type { Db } from './db';
-
-export const RUN_STATUSES = ['queued', 'running', 'done', 'failed', 'cancelled'] as const;
-export type RunStatus = (typeof RUN_STATUSES)[number];
-export const RUN_KINDS = ['synthetic'] as const;
-export type RunKind = (typeof RUN_KINDS)[number];
-
-export interface RunSummary {
-  id: number;
-  name: string;
-  kind: RunKind;
-  status: RunStatus;
-  /** The loss the run trains with, lifted out of its config for lists and filters. */
-  loss: string | null;
-  config: Record<string, unknown>;
-  seed: number | null;
-  sweepId: number | null;
-  tags: string[];
-  final: Record<string, number> | null;
-  error: string | null;
-  backend: string | null;
-  createdAt: number;
-  startedAt: number | null;
-  finishedAt: number | null;
-}
-
-export interface RunDetail extends RunSummary {
-  versions: Record<string, string> | null;
-  notes: string;
-  metricNames: string[];
-  snapshotNames: string[];
-}
-
-export type LogLevel = 'info' | 'warn' | 'error';
-
-export interface LogLine {
-  ts: number;
-  level: LogLevel;
-  text: string;
-}
+import type { LogLevel, LogLine, RunDetail, RunKind, RunStatus, RunSummary } from '@shared/runs';
 
 export interface NewRun {
   name: string;

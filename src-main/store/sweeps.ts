@@ -1,16 +1,5 @@
 import type { Db } from './db';
-
-export interface SweepRecord {
-  id: number;
-  name: string;
-  preset: string | null;
-  config: Record<string, unknown>;
-  status: 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
-  summary: unknown;
-  createdAt: number;
-  finishedAt: number | null;
-  runIds: number[];
-}
+import type { SweepRecord } from '@shared/runs';
 
 interface SweepRow {
   id: number;

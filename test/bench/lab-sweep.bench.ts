@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createLab } from '../../src-main/api/lab';
 import { startSweep } from '../../src-main/api/sweeps';
-import { SweepStartSchema } from '../../src-main/api/sweeps';
+import { SweepStartSchema } from '@shared/sweeps';
 import { childWorkerLauncher } from '../../src-main/runner/launch-child';
 import type { BenchRow } from './table';
 

@@ -9,10 +9,10 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { MemorySink } from '../../src-main/engine/sink';
-import { SyntheticConfigSchema, type SyntheticConfig } from '../../src-main/engine/synthetic/config';
+import { SyntheticConfigSchema, type SyntheticConfig } from '@shared/synthetic-config';
 import { runSyntheticBatch } from '../../src-main/engine/synthetic/experiment';
 import { table1Configs } from '../../src-main/engine/synthetic/sweep';
-import { summariseRuns } from '../../src-main/api/sweeps';
+import { summariseRuns } from '@shared/sweeps';
 import { table1Text } from '../../src-main/cli/table1-text';
 import type { BenchRow } from './table';
 

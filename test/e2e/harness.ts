@@ -32,7 +32,7 @@ export async function startWebLab(opts: { dbFile?: string } = {}): Promise<WebLa
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dpo-lab-e2e-'));
   const dbFile = opts.dbFile ?? path.join(dir, 'lab.db');
   const lab = createLab({ dbFile, mode: 'web', launcher: childWorkerLauncher(), backend: 'cpu' });
-  const server = await startWebServer({ service: lab.service, manager: lab.manager, staticDir: RENDERER_DIR, port: 0 });
+  const server = await startWebServer({ service: lab.service, staticDir: RENDERER_DIR, port: 0 });
   return {
     lab,
     server,

@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  inspectLosses,
-  LossInspectInputSchema,
-  parseLossInspectJson,
-} from '../../src-main/engine/losses/inspect';
-import { LOSS_NAMES } from '../../src-main/engine/losses/names';
+import { inspectLosses, parseLossInspectJson } from '../../src-main/engine/losses/inspect';
+import { LossInspectInputSchema } from '@shared/loss-inspect';
+import { LOSS_NAMES } from '@shared/losses';
 
 const WORKED = { logp_w: [-2.0], logp_l: [-3.0], ref_w: [-2.5], ref_l: [-2.8] };
 

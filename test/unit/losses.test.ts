@@ -9,7 +9,7 @@ import {
   stackStandardMetrics,
   standardMetrics,
 } from '../../src-main/engine/losses/diagnostics';
-import { LOSS_NAMES, type LossName } from '../../src-main/engine/losses/names';
+import { LOSS_NAMES, type LossName } from '@shared/losses';
 import { getLoss, listLosses, LOSSES } from '../../src-main/engine/losses/registry';
 import { negLogSigmoid, stopGradient } from '../../src-main/engine/losses/stopGradient';
 import type { LossHyper, LossInputs } from '../../src-main/engine/losses/types';

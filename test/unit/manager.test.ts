@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLab } from '../../src-main/api/lab';
 import { childWorkerLauncher } from '../../src-main/runner/launch-child';
-import type { LabEvent } from '../../src-main/runner/events';
-import { SyntheticConfigSchema } from '../../src-main/engine/synthetic/config';
+import type { LabEvent } from '@shared/events';
+import { SyntheticConfigSchema } from '@shared/synthetic-config';
 import { tempDir } from './tmp';
 
 const tmp = tempDir();

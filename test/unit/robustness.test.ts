@@ -4,8 +4,8 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { createLab, type Lab } from '../../src-main/api/lab';
 import { childWorkerLauncher } from '../../src-main/runner/launch-child';
-import { SyntheticConfigSchema } from '../../src-main/engine/synthetic/config';
-import type { CommandName } from '../../src-main/api/contract';
+import { SyntheticConfigSchema } from '@shared/synthetic-config';
+import type { CommandName } from '@shared/contract';
 import { tempDir } from './tmp';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -25,7 +25,7 @@ describe('robustness', () => {
     const lab = newLab('diverge.db');
     const base = { steps: 20, refSteps: 3, model: 'table', K: 5, pairsPerPrompt: 8 };
     const { sweepId, runIds } = await invoke<{ sweepId: number; runIds: number[] }>(lab, 'sweeps:start', { grid: { lr: [0.01, 0.02, 1e38] }, seeds: 1, base });
-    await lab.service.sweepsDone.get(sweepId);
+    await lab.service.sweepSettled(sweepId);
     const runs = runIds.map((id) => lab.store.runs.get(id)!);
     expect(runs.map((r) => r.status)).toEqual(['done', 'done', 'failed']);
     expect(runs[2].error).toMatch(/not finite|NaN|Infinity/i);
@@ -44,7 +44,7 @@ describe('robustness', () => {
     const { sweepId } = await invoke<{ sweepId: number }>(lab1, 'sweeps:start', { grid: { loss: ['dpo', 'bdpo'] }, seeds: 1, base: { steps: 1_000_000, refSteps: 0 } });
     await new Promise((r) => setTimeout(r, 300));
     lab1.close();
-    await lab1.service.sweepsDone.get(sweepId); // settles without an unhandled rejection
+    await lab1.service.sweepSettled(sweepId); // settles without an unhandled rejection
     const lab2 = newLab('interrupted.db');
     const sweep = lab2.store.sweeps.get(sweepId)!;
     expect(sweep.status).toBe('failed');

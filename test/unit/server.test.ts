@@ -15,7 +15,7 @@ let base: string;
 beforeAll(async () => {
   fs.writeFileSync(tmp.file('index.html'), '<!doctype html><title>DPO Lab</title>');
   lab = createLab({ dbFile: tmp.file('lab.db'), mode: 'web', launcher: childWorkerLauncher(), backend: 'cpu' });
-  server = await startWebServer({ service: lab.service, manager: lab.manager, staticDir: tmp.dir, port: 0 });
+  server = await startWebServer({ service: lab.service, staticDir: tmp.dir, port: 0 });
   base = `http://127.0.0.1:${server.port}`;
 });
 afterAll(async () => {
@@ -117,6 +117,6 @@ describe('web server auth', () => {
     const res = await post('/api/table:exportCsv', { header: ['a', 'b'], rows: [[1, 2], [1, 2, 3]] }, { authorization: `Bearer ${server.token}` });
     expect(res.status).toBe(400);
     const body = (await res.json()) as { error: { issues: { path: string; message: string }[] } };
-    expect(body.error.issues).toEqual([{ path: 'rows.1', message: 'has 3 cells but the header has 2' }]);
+    expect(body.error.issues).toEqual([{ path: 'rows[1]', message: 'has 3 cells but the header has 2' }]);
   });
 });

@@ -4,15 +4,15 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemorySink, RunCancelled, type RunSink } from '../../src-main/engine/sink';
-import { SyntheticConfigSchema, type SyntheticConfigInput } from '../../src-main/engine/synthetic/config';
+import { SyntheticConfigSchema, type SyntheticConfigInput } from '@shared/synthetic-config';
 import {
   EVAL_METRIC_NAMES,
   TRAIN_METRIC_NAMES,
   WARMUP_METRIC_NAMES,
-  planBatches,
   runSyntheticBatch,
   type SyntheticResult,
 } from '../../src-main/engine/synthetic/experiment';
+import { planBatches } from '../../src-main/engine/synthetic/plan';
 import { backward, forward, initParams, type ModelSpec } from '../../src-main/engine/synthetic/model';
 import { policyStats } from '../../src-main/engine/synthetic/task';
 import { Rng, STREAMS } from '../../src-main/engine/synthetic/rng';

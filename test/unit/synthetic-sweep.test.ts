@@ -1,13 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { PAPER_LOSSES } from '../../src-main/engine/losses/names';
-import { SyntheticConfigSchema } from '../../src-main/engine/synthetic/config';
-import { summariseRuns } from '../../src-main/api/sweeps';
+import { PAPER_LOSSES } from '@shared/losses';
+import { SyntheticConfigSchema } from '@shared/synthetic-config';
+import { summariseRuns } from '@shared/sweeps';
 import { table1Text } from '../../src-main/cli/table1-text';
 import {
   GridError,
-  PAPER_TABLE1,
   expandGrid,
-  paperTable1,
   planBatches,
   table1Configs,
 } from '../../src-main/engine/synthetic/sweep';
@@ -48,15 +46,6 @@ describe('Table 1 preset', () => {
     expect(table1Configs().every((c) => c.steps === 1000)).toBe(true);
     // one program for the whole preset
     expect(planBatches(cs)).toEqual([cs.map((_, i) => i)]);
-  });
-
-  it('carries the paper’s numbers', () => {
-    expect(PAPER_TABLE1['0']).toEqual({ dpo: 4.28, 'nbdpo-asymm': 4.56, 'nbdpo-symm': 5.4, 'nbdpo2-asymm': 3.79, 'nbdpo2-symm': 4.45, bdpo: 4.45 });
-    expect(PAPER_TABLE1['0.2'].bdpo).toBe(4.4);
-    expect(PAPER_TABLE1['0.4']['nbdpo-symm']).toBe(6.15);
-    expect(paperTable1(0.4, 'nbdpo2-asymm')).toBe(4.04);
-    expect(paperTable1(0.3, 'dpo')).toBeUndefined();
-    expect(paperTable1(0, 'ipo')).toBeUndefined();
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FIGURE1_PRESETS, TheoryInputSchema, computeTheory } from '../../src-main/engine/synthetic/theory';
+import { computeTheory } from '../../src-main/engine/synthetic/theory';
+import { FIGURE1_PRESETS, TheoryInputSchema } from '@shared/theory';
 
 /** Independent brute force: unnormalised densities, the full N×N summand matrix, then row sums. */
 function bruteForce(muP: number, muQ: number, variance: number, n: number, shiftless: boolean) {

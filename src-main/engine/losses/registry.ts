@@ -3,7 +3,7 @@ import { cdpo } from './cdpo';
 import { dpo } from './dpo';
 import { hinge } from './hinge';
 import { ipo } from './ipo';
-import { LOSS_NAMES, isLossName, type LossName } from './names';
+import { LOSS_NAMES, isLossName, unknownLossMessage, type LossName } from '@shared/losses';
 import { nbdpoAsymm, nbdpoSymm } from './nbdpo';
 import { nbdpo2Asymm, nbdpo2Symm } from './nbdpo2';
 import type { LossDefinition } from './types';
@@ -20,10 +20,6 @@ export const LOSSES: Readonly<Record<LossName, LossDefinition>> = {
   cdpo,
   hinge,
 };
-
-export function unknownLossMessage(name: string): string {
-  return `unknown loss ${JSON.stringify(name)}; valid losses: ${LOSS_NAMES.join(', ')}`;
-}
 
 export function getLoss(name: string): LossDefinition {
   if (!isLossName(name)) throw new Error(unknownLossMessage(name));

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import type { LossName } from './names';
+import type { LossName } from '@shared/losses';
 
 /**
  * Inputs of a preference loss. All four tensors share one shape (e.g. [B] for one run, [R, B] for R runs

@@ -4,7 +4,7 @@
  * Every error names the field and index, e.g. `pairs[17][2]: 25 is out of range 0..19`.
  */
 import { z } from 'zod';
-import type { SyntheticConfig } from './config';
+import type { SyntheticConfig } from '@shared/synthetic-config';
 
 export interface SyntheticDataset {
   K: number;

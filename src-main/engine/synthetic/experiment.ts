@@ -37,7 +37,8 @@ import {
   TRAINER_METRIC_NAMES,
 } from '../losses/diagnostics';
 import type { LossDefinition, LossHyper } from '../losses/types';
-import { SyntheticConfigSchema, type SyntheticConfig } from './config';
+import { SyntheticConfigSchema, type SyntheticConfig } from '@shared/synthetic-config';
+import { planKey } from './plan';
 import { exportDataset, parseDatasetForConfig, type SyntheticDataset } from './dataset';
 import { backward, forward, initParams, paramShapes, sumSquares, type ModelSpec } from './model';
 import { Rng, STREAMS } from './rng';
@@ -82,43 +83,6 @@ export const WARMUP_METRIC_NAMES: readonly string[] = ['warmup/loss', 'warmup/gr
 const ADAM_B1 = 0.9;
 const ADAM_B2 = 0.999;
 const ADAM_EPS = 1e-8;
-
-/**
- * The fields that must agree for runs to share one tensor program. Everything else (loss, β, clip, label
- * smoothing, lr, seed, mask, alpha, and pairsPerPrompt under minibatching) may differ per run.
- */
-export function planKey(c: SyntheticConfig): string {
-  return JSON.stringify([
-    c.model,
-    c.K,
-    c.model === 'mlp' ? c.hidden : 0,
-    c.steps,
-    c.refSteps,
-    c.batchSize,
-    c.evalEvery,
-    c.logEvery,
-    c.batchSize === 0 ? c.pairsPerPrompt : 0,
-  ]);
-}
-
-/** Groups configs (by index, in first-seen order) into batches that can run as one program. */
-export function planBatches(configs: readonly SyntheticConfig[], maxRuns = Infinity): number[][] {
-  const groups = new Map<string, number[][]>();
-  const order: number[][] = [];
-  configs.forEach((c, i) => {
-    const key = planKey(c);
-    let list = groups.get(key);
-    if (!list) groups.set(key, (list = []));
-    let last = list[list.length - 1];
-    if (!last || last.length >= maxRuns) {
-      last = [];
-      list.push(last);
-      order.push(last);
-    }
-    last.push(i);
-  });
-  return order;
-}
 
 interface Prepared {
   index: number;

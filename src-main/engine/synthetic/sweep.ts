@@ -2,9 +2,10 @@
  * Sweeps over synthetic run configs: grid expansion, the paper's Table 1 preset (and its published numbers),
  * batching plans, and mean ± std summaries of the final expected utility.
  */
-import { PAPER_LOSSES, type LossName } from '../losses/names';
-import { SyntheticConfigSchema, type SyntheticConfig, type SyntheticConfigInput } from './config';
-import { planBatches, planKey } from './experiment';
+import { PAPER_LOSSES } from '@shared/losses';
+import { TABLE1_MASKS } from '@shared/paper';
+import { SyntheticConfigSchema, type SyntheticConfig, type SyntheticConfigInput } from '@shared/synthetic-config';
+import { planBatches, planKey } from './plan';
 import type { PolicyStats } from './task';
 
 export { planBatches, planKey };
@@ -54,24 +55,6 @@ export function expandGrid(base: Partial<SyntheticConfigInput> | Record<string, 
     if (!r.success) throw new GridError(r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
     return r.data;
   });
-}
-
-/** Table 1's masks. */
-export const TABLE1_MASKS = [0, 0.2, 0.4] as const;
-
-/**
- * The paper's Table 1 (final reward, mean over seeds), keyed by String(mask) then loss. The paper does not
- * define its "reward"; the app compares it with expectedUtility (synthetic.md § Metrics: our reading).
- */
-export const PAPER_TABLE1: Readonly<Record<'0' | '0.2' | '0.4', Readonly<Record<string, number>>>> = {
-  '0': { dpo: 4.28, 'nbdpo-asymm': 4.56, 'nbdpo-symm': 5.4, 'nbdpo2-asymm': 3.79, 'nbdpo2-symm': 4.45, bdpo: 4.45 },
-  '0.2': { dpo: 3.98, 'nbdpo-asymm': 4.46, 'nbdpo-symm': 5.3, 'nbdpo2-asymm': 4.05, 'nbdpo2-symm': 4.24, bdpo: 4.4 },
-  '0.4': { dpo: 4.71, 'nbdpo-asymm': 5.02, 'nbdpo-symm': 6.15, 'nbdpo2-asymm': 4.04, 'nbdpo2-symm': 4.82, bdpo: 4.68 },
-};
-
-/** The paper's Table 1 number for (mask, loss), if it has one. */
-export function paperTable1(mask: number, loss: string): number | undefined {
-  return (PAPER_TABLE1 as Record<string, Record<string, number>>)[String(mask)]?.[loss];
 }
 
 export interface Table1Options {

@@ -3,7 +3,7 @@
  * prompts and responses 0..K−1, utility u(y|x) = exp(−α(y−x)²), Bradley–Terry labels, an OOD mask, and the
  * offline dataset drawn once per seed.
  */
-import type { SyntheticConfig } from './config';
+import type { SyntheticConfig } from '@shared/synthetic-config';
 import type { SyntheticDataset } from './dataset';
 import { Rng, STREAMS } from './rng';
 

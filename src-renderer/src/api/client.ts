@@ -4,8 +4,8 @@
  * message and the per-field issues (paths like "config.lr"), never a stack trace.
  */
 import { z } from 'zod';
-import type { CommandName, CommandInput, CommandOutputs, Envelope, FieldIssue, LabApi, LabEvent } from '../../../src-main/api/contract';
-import type { LabBridge } from '../../../src-main/api/bridge';
+import type { CommandName, CommandInput, CommandOutputs, Envelope, FieldIssue, LabApi, LabEvent } from '@shared/contract';
+import type { LabBridge } from '@shared/bridge';
 
 // Zod (used for the launcher's instant validation) must not probe `new Function` under our CSP.
 z.config({ jitless: true });

@@ -3,65 +3,37 @@ import {
   SyntheticConfigSchema,
   defaultSyntheticConfig,
   type SyntheticConfig,
-} from '../../../src-main/engine/synthetic/config';
-import { LOSS_NAMES, PAPER_LOSSES, type LossName } from '../../../src-main/engine/losses/names';
-import { TABLE1_MASKS } from './metrics';
+} from '@shared/synthetic-config';
+import { LOSS_NAMES, PAPER_LOSSES, type LossName } from '@shared/losses';
+import { TABLE1_MASKS } from '@shared/paper';
+import { schemaFields, type SchemaField } from '@shared/schema-fields';
+import { issuesFromZod } from '@shared/errors';
 
 export { LOSS_NAMES, PAPER_LOSSES, type LossName, type SyntheticConfig };
 
 export type ConfigKey = Exclude<keyof SyntheticConfig, 'loss'>;
 
-export interface FieldMeta {
+/** A launcher input: the schema's own kind, bounds, label and help (schemaFields), plus when to show it. */
+export interface FieldMeta extends SchemaField {
   key: ConfigKey;
-  label: string;
-  kind: 'int' | 'float' | 'select';
-  options?: readonly string[];
-  min?: number;
-  max?: number;
-  step?: number;
-  help: string;
   /** shown only when this returns true for the current config */
   when?: (c: Partial<SyntheticConfig>) => boolean;
 }
 
-export const FIELD_GROUPS: { title: string; fields: FieldMeta[] }[] = [
-  {
-    title: 'Task',
-    fields: [
-      { key: 'K', label: 'K', kind: 'int', min: 2, max: 512, help: 'prompts = responses; best response y = x' },
-      { key: 'alpha', label: 'α', kind: 'float', min: 0, step: 0.1, help: 'utility u(y|x) = exp(−α (y−x)²)' },
-      { key: 'mask', label: 'mask', kind: 'float', min: 0, max: 0.99, step: 0.05, help: 'fraction of (x, y) cells never in the data (OOD)' },
-      { key: 'pairsPerPrompt', label: 'pairs / prompt', kind: 'int', min: 1, help: 'preference pairs drawn per prompt' },
-      { key: 'seed', label: 'seed', kind: 'int', min: 0, help: 'model init, dataset and batches' },
-    ],
-  },
-  {
-    title: 'Model',
-    fields: [
-      { key: 'model', label: 'model', kind: 'select', options: ['mlp', 'table'], help: 'mlp: one-hot → tanh(hidden) → K logits; table: free K×K logits' },
-      { key: 'hidden', label: 'hidden', kind: 'int', min: 1, help: 'MLP width', when: (c) => c.model !== 'table' },
-    ],
-  },
-  {
-    title: 'Training',
-    fields: [
-      { key: 'steps', label: 'steps', kind: 'int', min: 1, help: 'training steps with the chosen loss' },
-      { key: 'refSteps', label: 'warm-up steps', kind: 'int', min: 0, help: 'DPO warm-up; its result is πref' },
-      { key: 'lr', label: 'learning rate', kind: 'float', min: 0, step: 0.001, help: 'Adam; state reset after warm-up' },
-      { key: 'batchSize', label: 'batch size', kind: 'int', min: 0, help: 'pairs per step; 0 = full dataset' },
-      { key: 'evalEvery', label: 'eval every', kind: 'int', min: 1, help: 'steps between K×K evaluations (heatmap frames)' },
-      { key: 'logEvery', label: 'log every', kind: 'int', min: 1, help: 'steps between logged metric rows' },
-    ],
-  },
-  {
-    title: 'Loss',
-    fields: [
-      { key: 'beta', label: 'β', kind: 'float', min: 0, step: 0.1, help: 'inverse temperature' },
-      { key: 'clip', label: 'clip Δmax', kind: 'float', min: 0, step: 0.1, help: 'λ clip for nbDPO; λ ∈ [1, 1+Δmax]' },
-      { key: 'labelSmoothing', label: 'label smoothing ε', kind: 'float', min: 0, max: 0.49, step: 0.01, help: 'cdpo only' },
-    ],
-  },
-];
+/** Fields that only matter for some configs; the rest is always shown. */
+const SHOWN_WHEN: Partial<Record<ConfigKey, (c: Partial<SyntheticConfig>) => boolean>> = {
+  hidden: (c) => c.model !== 'table',
+};
+
+const GROUP_ORDER = ['Task', 'Model', 'Training', 'Loss'] as const;
+
+export const FIELD_GROUPS: { title: string; fields: FieldMeta[] }[] = GROUP_ORDER.map((title) => ({
+  title,
+  fields: schemaFields(SyntheticConfigSchema)
+    // the loss has its own picker (several losses side by side)
+    .filter((f) => f.group === title && f.key !== 'loss')
+    .map((f) => ({ ...f, key: f.key as ConfigKey, when: SHOWN_WHEN[f.key as ConfigKey] })),
+}));
 
 export const DEFAULT_CONFIG: SyntheticConfig = defaultSyntheticConfig();
 
@@ -77,55 +49,12 @@ export function freshForm(): LaunchForm {
   return { config: { ...DEFAULT_CONFIG }, losses: ['dpo'], seeds: 1, name: '', tags: '' };
 }
 
-/** The zod issue fields plainMessage reads (zod 4's issue union, loosely). */
-interface IssueLike {
-  code: string;
-  message: string;
-  expected?: unknown;
-  minimum?: unknown;
-  maximum?: unknown;
-  inclusive?: boolean;
-}
-
-/**
- * A message fit for the launcher: the schema's own wording when it names the field, else the library's generic
- * text ("Invalid input: expected int, received number", "Too small: expected number to be >0") rephrased in
- * plain words that name the field ("K must be a whole number", "lr must be greater than 0", "K must be at most 512").
- */
-export function plainMessage(field: string, i: IssueLike): string {
-  const generic = /^(invalid input|too small|too big|invalid)\b/i.test(i.message) || !i.message.trim();
-  if (!generic) return i.message;
-  const n = (v: unknown) => (typeof v === 'bigint' ? Number(v) : Number(v));
-  switch (i.code) {
-    case 'invalid_type':
-      return i.expected === 'int' ? `${field} must be a whole number` : `${field} must be a number`;
-    case 'too_small': {
-      const m = n(i.minimum);
-      return i.inclusive === false ? `${field} must be greater than ${m}` : `${field} must be at least ${m}`;
-    }
-    case 'too_big': {
-      const m = n(i.maximum);
-      return i.inclusive === false ? `${field} must be less than ${m}` : `${field} must be at most ${m}`;
-    }
-    case 'not_multiple_of':
-      return `${field} must be a whole number`;
-    case 'invalid_value':
-    case 'invalid_enum_value':
-      return `${field} has a value the lab does not know`;
-    default:
-      return `${field} is not valid`;
-  }
-}
-
 /** Client-side validation with the same schema the lab uses; keys are the lab's paths ("config.lr"). */
 export function validateForm(f: LaunchForm): Record<string, string> {
   const errors: Record<string, string> = {};
   const res = SyntheticConfigSchema.safeParse(f.config);
   if (!res.success) {
-    for (const i of res.error.issues) {
-      const p = ['config', ...i.path.map(String)].join('.');
-      errors[p] ??= plainMessage(String(i.path[i.path.length - 1] ?? 'value'), i as unknown as IssueLike);
-    }
+    for (const i of issuesFromZod(res.error, 'config')) errors[i.path] ??= i.message;
   }
   for (const [k, v] of Object.entries(f.config)) {
     if (typeof v === 'number' && Number.isNaN(v)) errors[`config.${k}`] = 'enter a number';

@@ -5,7 +5,7 @@
  * only steps beyond the last one held are appended.
  */
 import { markRaw } from 'vue';
-import type { LabEvent, Series } from '../../../src-main/api/contract';
+import type { LabEvent, Series } from '@shared/contract';
 import { lab, onEvent, onReconnect } from '../api/client';
 
 export type Point = [number, number | null];

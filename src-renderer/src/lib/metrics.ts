@@ -1,5 +1,4 @@
-/** What the UI knows about metric names: labels, which way is better, and the paper's Table 1. */
-import type { LossName } from '../../../src-main/engine/losses/names';
+/** What the UI knows about metric names: labels and which way is better. */
 
 /** +1: higher is better, −1: lower is better, 0: closest to zero is better (balance), null: no ordering. */
 export const METRIC_DIRECTION: Record<string, 1 | -1 | 0 | null> = {
@@ -63,15 +62,6 @@ export function bestIndex(name: string, values: (number | null | undefined)[], d
   });
   return tied ? -1 : best;
 }
-
-export const TABLE1_MASKS = [0, 0.2, 0.4] as const;
-
-/** The paper's Table 1 (Ma et al. 2025, Appendix B): final reward per mask rate and loss. */
-export const PAPER_TABLE1: Record<string, Partial<Record<LossName, number>>> = {
-  '0': { dpo: 4.28, 'nbdpo-asymm': 4.56, 'nbdpo-symm': 5.4, 'nbdpo2-asymm': 3.79, 'nbdpo2-symm': 4.45, bdpo: 4.45 },
-  '0.2': { dpo: 3.98, 'nbdpo-asymm': 4.46, 'nbdpo-symm': 5.3, 'nbdpo2-asymm': 4.05, 'nbdpo2-symm': 4.24, bdpo: 4.4 },
-  '0.4': { dpo: 4.71, 'nbdpo-asymm': 5.02, 'nbdpo-symm': 6.15, 'nbdpo2-asymm': 4.04, 'nbdpo2-symm': 4.82, bdpo: 4.68 },
-};
 
 /** TensorBoard's smoothing: a debiased exponential moving average that skips missing values. */
 export function ema(values: (number | null)[], weight: number): (number | null)[] {

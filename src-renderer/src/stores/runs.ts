@@ -3,7 +3,7 @@
  * events, and the selection that "Compare" acts on. Plain reactive objects; no store library needed.
  */
 import { computed, reactive } from 'vue';
-import type { LabEvent, RunSummary } from '../../../src-main/api/contract';
+import type { LabEvent, RunSummary } from '@shared/contract';
 import { errorText, lab, onEvent, onReconnect } from '../api/client';
 
 export const runsStore = reactive({

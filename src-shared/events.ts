@@ -1,4 +1,4 @@
-import type { LogLevel, RunStatus } from '../store/runs';
+import type { LogLevel, RunStatus } from './runs';
 
 /** Everything a window (IPC), a browser (SSE) or the CLI hears about runs as they happen. */
 export type LabEvent =

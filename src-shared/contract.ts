@@ -4,17 +4,21 @@
  * all generated from COMMAND_NAMES, so a command added here is reachable everywhere.
  */
 import { z } from 'zod';
-import { SyntheticConfigSchema } from '../engine/synthetic/config';
-import { LOSS_NAMES } from '../engine/losses/names';
-import { RUN_KINDS, RUN_STATUSES, type LogLine, type RunDetail, type RunSummary } from '../store/runs';
-import type { Series } from '../store/metrics';
-import type { SweepRecord } from '../store/sweeps';
-import type { BackendInfo } from '../engine/backend';
-import { TheoryInputSchema, type TheoryResult } from '../engine/synthetic/theory';
+import { SyntheticConfigSchema } from './synthetic-config';
+import { LOSS_NAMES } from './losses';
+import { RUN_KINDS, RUN_STATUSES, type LogLine, type RunDetail, type RunSummary, type Series, type SweepRecord } from './runs';
+import { TheoryInputSchema, type TheoryResult } from './theory';
 import { SweepStartSchema } from './sweeps';
-import { LabError, issuesFromZod } from './errors';
-export { LabError, issuesFromZod } from './errors';
-export type { FieldIssue, LabErrorBody, Envelope } from './errors';
+import { LossInspectInputSchema, type LossInspectResult } from './loss-inspect';
+import { LabError, issuesFromZod, formatIssues } from './errors';
+import type { COMMAND_NAME_LIST } from './channels';
+export type { FieldIssue, LabErrorBody, Envelope, ErrorCode } from './errors';
+export type { LabEvent } from './events';
+export type { RunSummary, RunDetail, RunStatus, LogLine, Series, SweepRecord } from './runs';
+export type { SweepSummary } from './sweeps';
+export type { SweepCell } from './sweep-cells';
+export type { TheoryResult } from './theory';
+export type { LossInspectResult } from './loss-inspect';
 
 const RunId = z.number().int().positive();
 const Empty = z.object({}).strict().default({});
@@ -62,6 +66,7 @@ export const commandInputs = {
   'runs:snapshots': z.object({ id: RunId, name: z.string().default('probs'), afterStep: z.number().int().optional() }).strict(),
   'runs:exportCsv': z.object({ ids: z.array(RunId).min(1) }).strict(),
   'runs:dataset': z.object({ id: RunId }).strict(),
+  'runs:datasetFile': z.object({ id: RunId }).strict(),
   'runs:log': z.object({ id: RunId }).strict(),
   'table:exportCsv': z
     .object({
@@ -77,6 +82,7 @@ export const commandInputs = {
       });
     }),
   'theory:compute': TheoryInputSchema,
+  'loss:inspect': LossInspectInputSchema,
   'sweeps:list': Empty,
   'sweeps:get': z.object({ id: RunId }).strict(),
   'sweeps:start': SweepStartSchema,
@@ -101,8 +107,8 @@ export interface AppInfo {
   dbPath: string;
   mode: 'electron' | 'web' | 'cli';
   backendPreference: string;
-  /** Backend reported by the most recent worker, if any ran in this session. */
-  backend: BackendInfo | null;
+  /** The backend label the most recent run reported (e.g. "wasm (SIMD, 1 thread)"), if any ran in this session. */
+  backendLabel: string | null;
   runningCount: number;
 }
 
@@ -119,10 +125,14 @@ export interface CommandOutputs {
   'runs:exportCsv': { filename: string; csv: string };
   /** The synthetic dataset a run trained on (null until the worker has made it). */
   'runs:dataset': RunDatasetInfo | null;
+  /** The dataset file a run trained on (synthetic.md format), to train another run or implementation on it. */
+  'runs:datasetFile': { filename: string; content: string } | null;
   /** The run's log: lifecycle, backend choice and why, errors. */
   'runs:log': { lines: LogLine[] };
   'table:exportCsv': { filename: string; csv: string };
   'theory:compute': TheoryResult;
+  /** Per-pair losses and ∂L/∂logp for each requested loss, keyed by loss name. */
+  'loss:inspect': Record<string, LossInspectResult>;
   'sweeps:list': SweepRecord[];
   'sweeps:get': SweepRecord;
   'sweeps:start': { sweepId: number; runIds: number[] };
@@ -141,7 +151,7 @@ export function parseInput<C extends CommandName>(command: C, raw: unknown): Com
   const res = schema.safeParse(raw ?? {});
   if (!res.success) {
     const issues = issuesFromZod(res.error);
-    throw new LabError('invalid_input', issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues);
+    throw new LabError('invalid_input', formatIssues(issues), issues);
   }
   return res.data;
 }
@@ -150,16 +160,7 @@ export function isCommandName(s: string): s is CommandName {
   return Object.prototype.hasOwnProperty.call(commandInputs, s);
 }
 
-export type { LabEvent } from '../runner/events';
-export type { RunSummary, RunDetail, RunStatus, LogLine } from '../store/runs';
-export type { Series } from '../store/metrics';
-export type { SweepRecord } from '../store/sweeps';
-export type { SweepSummary, SweepCell } from './sweeps';
-export type { BackendInfo } from '../engine/backend';
-export type { TheoryResult } from '../engine/synthetic/theory';
-
 // The preload's copy of the names must match the contract exactly, in both directions.
-import type { COMMAND_NAME_LIST } from './command-names';
 type ListedName = (typeof COMMAND_NAME_LIST)[number];
 type Exact<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
 export const commandNamesAgree: Exact<ListedName, CommandName> = true;

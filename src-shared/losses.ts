@@ -26,3 +26,7 @@ export const PAPER_LOSSES: readonly LossName[] = [
 export function isLossName(s: string): s is LossName {
   return (LOSS_NAMES as readonly string[]).includes(s);
 }
+
+export function unknownLossMessage(name: string): string {
+  return `unknown loss ${JSON.stringify(name)}; valid losses: ${LOSS_NAMES.join(', ')}`;
+}

@@ -1,0 +1,51 @@
+/**
+ * Sweeps as the API sees them: the request schema (a preset or a grid) and the summary of a sweep's runs,
+ * which the server stores when a sweep ends and the Sweeps view recomputes live from the same function.
+ */
+import { z } from 'zod';
+import { SyntheticConfigSchema } from './synthetic-config';
+import { groupSweepRuns, type SweepCell, type SweepRunLike } from './sweep-cells';
+import { paperTable1 } from './paper';
+
+const GridValue = z.union([z.number(), z.string()]);
+
+export const SweepStartSchema = z
+  .object({
+    name: z.string().max(200).optional(),
+    /** 'table1': the paper's 6 losses × mask {0, 0.2, 0.4} × seeds */
+    preset: z.enum(['table1']).optional(),
+    seeds: z.number().int().min(1).max(100).default(5),
+    /** Overrides every run's steps (handy for a quick look at a preset). */
+    steps: z.number().int().positive().optional(),
+    /** Fields shared by every run of the grid. */
+    base: SyntheticConfigSchema.partial().strict().default({}),
+    /** Config field → values; the sweep is their Cartesian product (× seeds unless 'seed' is a key). */
+    grid: z.record(z.string(), z.array(GridValue).min(1)).optional(),
+  })
+  .strict()
+  .refine((v) => v.preset || (v.grid && Object.keys(v.grid).length), { message: 'give a preset or a non-empty grid', path: ['grid'] });
+
+export type SweepStartInput = z.output<typeof SweepStartSchema>;
+
+export interface SweepSummary {
+  preset: string | null;
+  varying: string[];
+  metric: string;
+  cells: SweepCell[];
+  statusCounts: Record<string, number>;
+}
+
+/** A sweep's summary from its runs: cells keyed by the fields that vary (seeds pooled), with the paper's values. */
+export function summariseRuns(runs: readonly SweepRunLike[], preset: string | null): SweepSummary {
+  const statusCounts: Record<string, number> = {};
+  for (const r of runs) statusCounts[r.status] = (statusCounts[r.status] ?? 0) + 1;
+  const { varying, cells } = groupSweepRuns(runs);
+  if (preset === 'table1') {
+    for (const cell of cells) {
+      const v = paperTable1(Number(cell.key.mask), String(cell.key.loss));
+      if (v !== undefined) cell.paper = v;
+    }
+  }
+  return { preset, varying, metric: 'expectedUtility', cells, statusCounts };
+}
+
