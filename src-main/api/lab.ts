@@ -1,7 +1,7 @@
 import { LabStore } from '../store';
 import { RunManager } from '../runner/manager';
 import type { WorkerLauncher } from '../runner/protocol';
-import type { BackendPreference } from '../engine/backend';
+import type { BackendPreference } from '@shared/backends';
 import { LabService } from './service';
 import { finishOrphanedSweeps } from './sweeps';
 import type { AppInfo } from '@shared/contract';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf';
 import { setWasmPaths, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
@@ -77,7 +77,7 @@ export async function initBackend(preference: BackendPreference = 'auto', autoFa
 }
 
 function describe(choice: BackendPreference, notes: string[]): BackendInfo {
-  const versions: Record<string, string> = { tfjs: tf.version.tfjs, node: process.versions.node };
+  const versions: Record<string, string> = { tfjs: tf.version_core, node: process.versions.node };
   if (process.versions.electron) versions.electron = process.versions.electron;
   let label: string;
   if (choice === 'wasm') {

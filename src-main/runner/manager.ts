@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { LabStore } from '../store';
-import type { BackendPreference } from '../engine/backend';
+import type { BackendPreference } from '@shared/backends';
 import type { SyntheticConfig } from '@shared/synthetic-config';
 import type { LabEvent } from '@shared/events';
 import type { FromWorker, Job, WorkerHandle, WorkerLauncher } from './protocol';

@@ -4,7 +4,7 @@
  * steps, batch 64, K = 20, mlp hidden 64, logEvery 1, evalEvery 10) trained as one batched program on the
  * faster backend. Prints the sweep's Table 1 (ours vs the paper) as a side product.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import path from 'node:path';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tf';
 import type { LossDefinition, LossHyper, LossInputs } from './types';
 
 /** Metrics standardMetrics() computes, in the order it returns them (TRL names, see losses.md). */

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tf';
 import { negLogSigmoidScaled } from './stopGradient';
 import type { LossDefinition, LossInputs } from './types';
 

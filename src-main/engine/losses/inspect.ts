@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tf';
 import { parseJsonText } from '../../util/json-file';
 import { lossAndLogpGrads } from './diagnostics';
 import { LOSS_NAMES, type LossName } from '@shared/losses';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tf';
 import { logRatioMargin } from './dpo';
 import { negLogSigmoidScaled, stopGradient } from './stopGradient';
 import type { LossDefinition, LossHyper, LossInputs } from './types';

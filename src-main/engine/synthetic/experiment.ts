@@ -23,7 +23,7 @@
  * update t; the eval at step t is the policy after t updates. The warm-up logs warmup/loss and
  * warmup/grad_norm at its steps 1..refSteps (same logEvery rule).
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tf';
 import { RunCancelled, type RunSink } from '../sink';
 import { getLoss as registryGetLoss } from '../losses/registry';
 import {

@@ -14,7 +14,7 @@
  * Initialisation (seeded, stream "init", per run, independent of the batch): PyTorch's defaults, i.e.
  * E ~ N(0, 1) (nn.Embedding), W2 and b2 ~ U(−1/√H, 1/√H) (nn.Linear).
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tf';
 import { Rng, STREAMS } from './rng';
 
 export type ModelKind = 'table' | 'mlp';
