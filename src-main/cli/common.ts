@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { createLab, type Lab } from '../api/lab';
 import type { CommandName, CommandOutputs, Envelope } from '@shared/contract';
+import type { LabEvent } from '@shared/events';
 import { resolveDbPath } from '../store/paths';
 import { childWorkerLauncher } from '../runner/launch-child';
 import { BACKEND_PREFERENCES, type BackendPreference } from '@shared/backends';
@@ -59,18 +60,35 @@ export function print(json: boolean | undefined, value: unknown, human: () => st
   process.stdout.write(json ? JSON.stringify(value) + '\n' : human() + '\n');
 }
 
-/** Waits for runs, with a progress bar; Ctrl-C cancels them. Returns the final statuses. */
+/** Waits until every run has ended (done, failed or cancelled), with a progress bar; Ctrl-C cancels them. */
 export async function waitForRuns(lab: Lab, runIds: number[], label: string): Promise<void> {
-  const stop = showProgress(lab.manager, runIds, label);
-  const onSigint = () => runIds.forEach((id) => lab.manager.cancel(id));
+  const onEvent = (cb: (e: LabEvent) => void) => lab.service.onEvent(cb);
+  const stop = showProgress(onEvent, runIds, label);
+  const open = new Set(runIds);
+  let off = () => {};
+  const ended = new Promise<void>((resolve) => {
+    off = onEvent((e) => {
+      if (e.type === 'run:status' && TERMINAL.has(e.status)) open.delete(e.runId);
+      if (open.size === 0) resolve();
+    });
+  });
+  // Runs that ended before we listened (or were never queued) are settled by their stored status.
+  for (const id of runIds) {
+    const run = await call(lab, 'runs:get', { id });
+    if (TERMINAL.has(run.status)) open.delete(id);
+  }
+  const onSigint = () => runIds.forEach((id) => void lab.service.invoke('runs:cancel', { id }));
   process.on('SIGINT', onSigint);
   try {
-    await lab.manager.idle();
+    if (open.size) await ended;
   } finally {
+    off();
     process.off('SIGINT', onSigint);
     stop();
   }
 }
+
+const TERMINAL = new Set<string>(['done', 'failed', 'cancelled']);
 
 export function readInput(file: string): { text: string; source: string } {
   if (file === '-') return { text: fs.readFileSync(0, 'utf8'), source: 'stdin' };

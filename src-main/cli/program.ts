@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LAB_VERSION } from '../api/lab';
 import { parseJsonText } from '../util/json-file';
-import { writeCsvFile } from '../store/export';
+import { writeCsvFile } from '../util/csv-file';
 import { startWebServer } from '../server/server';
 import { BACKEND_PREFERENCES } from '@shared/backends';
 import { SyntheticConfigSchema } from '@shared/synthetic-config';

@@ -1,11 +1,11 @@
 import cliProgress from 'cli-progress';
-import type { RunManager } from '../runner/manager';
+import type { LabEvent } from '@shared/events';
 
 /**
  * A progress bar on stderr while runs train (only when stderr is a terminal, so logs and pipes stay clean).
  * Returns a function that stops it.
  */
-export function showProgress(manager: RunManager, runIds: number[], label: string): () => void {
+export function showProgress(onEvent: (cb: (e: LabEvent) => void) => () => void, runIds: number[], label: string): () => void {
   if (!process.stderr.isTTY) return () => {};
   const bar = new cliProgress.SingleBar(
     {
@@ -18,7 +18,7 @@ export function showProgress(manager: RunManager, runIds: number[], label: strin
   );
   let started = false;
   const watched = new Set(runIds);
-  const off = manager.onEvent((e) => {
+  const off = onEvent((e) => {
     if (e.type !== 'run:progress' || !watched.has(e.runId)) return;
     if (!started) {
       bar.start(e.total, e.done);

@@ -37,7 +37,10 @@ async function runSweep(cmd: Command, input: Record<string, unknown>): Promise<v
     const finished = new Set<number>();
     let announce: () => void = () => undefined;
     const off = lab.service.onEvent((e: LabEvent) => {
-      if (e.type === 'sweep:status' && e.status !== 'running' && e.status !== 'queued') (finished.add(e.sweepId), announce());
+      if (e.type === 'sweep:status' && e.status !== 'running' && e.status !== 'queued') {
+        finished.add(e.sweepId);
+        announce();
+      }
     });
     const { sweepId, runIds } = await call(lab, 'sweeps:start', input);
     await waitForRuns(lab, runIds, `sweep ${sweepId} (${runIds.length} runs)`);

@@ -169,7 +169,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
         sendError(res, 'invalid_input', 'malformed command name in the URL');
         return;
       }
-      let input: unknown = {};
+      let input: unknown;
       try {
         const text = await readBody(req);
         input = text.trim() ? JSON.parse(text) : {};

@@ -12,7 +12,7 @@ export function openDb(file: string): Db {
   try {
     db = new Database(file);
   } catch (err) {
-    throw new Error(`cannot open database ${file}: ${(err as Error).message}`);
+    throw new Error(`cannot open database ${file}: ${(err as Error).message}`, { cause: err });
   }
   db.pragma('journal_mode = WAL');
   // NORMAL is durable across process crashes in WAL mode (only an OS crash can lose the last commits).

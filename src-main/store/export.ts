@@ -1,8 +1,5 @@
 import { stringify } from 'csv-stringify/sync';
-import { stringify as stringifyStream } from 'csv-stringify';
-import fs from 'node:fs';
-import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
+import { writeCsvFile } from '../util/csv-file';
 import type { MetricStore } from './metrics';
 
 export const LONG_HEADER = ['run_id', 'step', 'name', 'value'] as const;
@@ -23,21 +20,6 @@ export function writeMetricsCsv(metrics: MetricStore, runIds: number[], file: st
     [...LONG_HEADER],
     file,
   );
-}
-
-/** Rows (any iterable, consumed lazily) streamed to a CSV file with a header row. Returns the row count. */
-export async function writeCsvFile(rows: Iterable<(string | number)[]>, header: string[], file: string): Promise<number> {
-  let count = 0;
-  const source = Readable.from(
-    (function* () {
-      for (const r of rows) {
-        count++;
-        yield r;
-      }
-    })(),
-  );
-  await pipeline(source, stringifyStream({ header: true, columns: header }), fs.createWriteStream(file));
-  return count;
 }
 
 /** Any table (compare table, sweep grid) as CSV with a header row. */

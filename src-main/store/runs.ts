@@ -177,11 +177,26 @@ export class RunStore {
   list(q: RunQuery = {}): RunSummary[] {
     const where: string[] = [];
     const args: (string | number)[] = [];
-    if (q.kind) (where.push('kind = ?'), args.push(q.kind));
-    if (q.status) (where.push('status = ?'), args.push(q.status));
-    if (q.loss) (where.push(`json_extract(config, '$.loss') = ?`), args.push(q.loss));
-    if (q.sweepId != null) (where.push('sweep_id = ?'), args.push(q.sweepId));
-    if (q.tag) (where.push(`EXISTS (SELECT 1 FROM json_each(tags) WHERE value = ?)`), args.push(q.tag));
+    if (q.kind) {
+      where.push('kind = ?');
+      args.push(q.kind);
+    }
+    if (q.status) {
+      where.push('status = ?');
+      args.push(q.status);
+    }
+    if (q.loss) {
+      where.push(`json_extract(config, '$.loss') = ?`);
+      args.push(q.loss);
+    }
+    if (q.sweepId != null) {
+      where.push('sweep_id = ?');
+      args.push(q.sweepId);
+    }
+    if (q.tag) {
+      where.push(`EXISTS (SELECT 1 FROM json_each(tags) WHERE value = ?)`);
+      args.push(q.tag);
+    }
     if (q.search) {
       // Config values only: every config has the same keys, so matching "seed" or "lr" would match every run.
       where.push(
@@ -198,9 +213,18 @@ export class RunStore {
   update(id: number, patch: { name?: string; tags?: string[]; notes?: string }): boolean {
     const sets: string[] = [];
     const args: (string | number)[] = [];
-    if (patch.name !== undefined) (sets.push('name = ?'), args.push(patch.name));
-    if (patch.tags !== undefined) (sets.push('tags = ?'), args.push(JSON.stringify(patch.tags)));
-    if (patch.notes !== undefined) (sets.push('notes = ?'), args.push(patch.notes));
+    if (patch.name !== undefined) {
+      sets.push('name = ?');
+      args.push(patch.name);
+    }
+    if (patch.tags !== undefined) {
+      sets.push('tags = ?');
+      args.push(JSON.stringify(patch.tags));
+    }
+    if (patch.notes !== undefined) {
+      sets.push('notes = ?');
+      args.push(patch.notes);
+    }
     if (!sets.length) return this.get(id) !== undefined;
     return this.db.prepare(`UPDATE runs SET ${sets.join(', ')} WHERE id = ?`).run(...args, id).changes > 0;
   }

@@ -11,10 +11,10 @@ export function parseJsonText(text: string, source: string): unknown {
     const errors: ParseError[] = [];
     parseTolerant(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
     const first = errors[0];
-    if (!first) throw new Error(`${source}: not valid JSON (${(err as Error).message})`);
+    if (!first) throw new Error(`${source}: not valid JSON (${(err as Error).message})`, { cause: err });
     const before = text.slice(0, first.offset);
     const line = before.split('\n').length;
     const column = first.offset - before.lastIndexOf('\n');
-    throw new Error(`${source}: not valid JSON at line ${line}, column ${column}: ${printParseErrorCode(first.error)}`);
+    throw new Error(`${source}: not valid JSON at line ${line}, column ${column}: ${printParseErrorCode(first.error)}`, { cause: err });
   }
 }

@@ -6,7 +6,6 @@ import { PAPER_LOSSES } from '@shared/losses';
 import { TABLE1_MASKS } from '@shared/paper';
 import { SyntheticConfigSchema, type SyntheticConfig, type SyntheticConfigInput } from '@shared/synthetic-config';
 import { planBatches, planKey } from './plan';
-import type { PolicyStats } from './task';
 
 export { planBatches, planKey };
 

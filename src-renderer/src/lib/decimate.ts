@@ -64,8 +64,14 @@ export function decimate(pts: Point[], buckets: number, range?: [number, number]
         lo = hi = p;
         loI = hiI = i;
       } else {
-        if (v < (lo![1] as number)) (lo = p), (loI = i);
-        if (v > (hi![1] as number)) (hi = p), (hiI = i);
+        if (v < (lo![1] as number)) {
+          lo = p;
+          loI = i;
+        }
+        if (v > (hi![1] as number)) {
+          hi = p;
+          hiI = i;
+        }
       }
     }
     flush();

@@ -57,7 +57,11 @@ export function bestIndex(name: string, values: (number | null | undefined)[], d
   values.forEach((v, i) => {
     if (v === null || v === undefined || !Number.isFinite(v)) return;
     const score = round(dir === 0 ? -Math.abs(v) : dir * v);
-    if (score > bestScore) (bestScore = score), (best = i), (tied = false);
+    if (score > bestScore) {
+      bestScore = score;
+      best = i;
+      tied = false;
+    }
     else if (score === bestScore) tied = true;
   });
   return tied ? -1 : best;
