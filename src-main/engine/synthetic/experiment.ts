@@ -28,20 +28,18 @@ import { RunCancelled, type RunSink } from '../sink';
 import { getLoss as registryGetLoss } from '../losses/registry';
 import {
   assertFiniteMetrics,
-  lossAndLogpGrads,
   NonFiniteMetricError,
   PARAM_BALANCE_METRIC_NAMES,
   STANDARD_METRIC_NAMES,
-  stackStandardMetrics,
-  standardMetrics,
   TRAINER_METRIC_NAMES,
 } from '../losses/diagnostics';
 import type { LossDefinition, LossHyper } from '../losses/types';
 import { SyntheticConfigSchema, type SyntheticConfig } from '@shared/synthetic-config';
 import { planKey } from './plan';
 import { exportDataset, parseDatasetForConfig, type SyntheticDataset } from './dataset';
-import { backward, forward, initParams, paramShapes, sumSquares, type ModelSpec } from './model';
-import { Rng, STREAMS } from './rng';
+import { forward, initParams, type ModelSpec } from './model';
+import { STREAMS } from './rng';
+import { adamInit, adamStep, BatchSampler, lossGradients, parameterGradients, PhaseContext, ReadbackLayout, type AdamState, type StepKind } from './step';
 import { generateDataset, utilityMatrix, type PolicyStats } from './task';
 
 export interface SyntheticRunInput {
@@ -71,6 +69,18 @@ export interface SyntheticBatchOptions {
   snapshots?: boolean;
   /** Share one warm-up between runs whose warm-up is identical (default true; results are unchanged). */
   shareWarmup?: boolean;
+  /**
+   * When given, wall-clock milliseconds are added per named step (sample, forward, loss, paramGrads, adam,
+   * readback = packing and reading the buffer, host = finite check and sink calls). For benchmarks.
+   */
+  timings?: StepTimings;
+}
+
+/** Milliseconds per named step of the training loop, summed over every step of every phase. */
+export type StepTimings = Record<'sample' | 'forward' | 'loss' | 'paramGrads' | 'adam' | 'readback' | 'host', number>;
+
+export function emptyStepTimings(): StepTimings {
+  return { sample: 0, forward: 0, loss: 0, paramGrads: 0, adam: 0, readback: 0, host: 0 };
 }
 
 /** Names of the per-step training metrics, in the order they are sent. */
@@ -79,10 +89,6 @@ export const TRAIN_METRIC_NAMES: readonly string[] = [...STANDARD_METRIC_NAMES, 
 export const EVAL_METRIC_NAMES = ['expectedUtility', 'pBest', 'oodMass', 'klToRef'] as const;
 /** Names of the warm-up metrics. */
 export const WARMUP_METRIC_NAMES: readonly string[] = ['warmup/loss', 'warmup/grad_norm'];
-
-const ADAM_B1 = 0.9;
-const ADAM_B2 = 0.999;
-const ADAM_EPS = 1e-8;
 
 interface Prepared {
   index: number;
@@ -127,20 +133,9 @@ interface Row {
   lr: number;
 }
 
-interface Group {
-  start: number;
-  count: number;
-}
-
-/** Contiguous runs of rows with the same key. */
-function contiguousGroups<T>(rows: readonly Row[], key: (r: Row) => T): (Group & { row: Row })[] {
-  const out: (Group & { row: Row })[] = [];
-  rows.forEach((r, i) => {
-    const last = out[out.length - 1];
-    if (last && key(last.row) === key(r)) last.count++;
-    else out.push({ start: i, count: 1, row: r });
-  });
-  return out;
+/** Rows sharing this key train with one loss group (same loss and hyper-parameters). */
+function lossKey(r: Row): string {
+  return `${r.loss.name}|${r.hyper.beta}|${r.hyper.clip}|${r.hyper.labelSmoothing}`;
 }
 
 interface Progress {
@@ -171,246 +166,153 @@ interface PhaseArgs {
   snapshots: boolean;
   /** train phase: called with each eval (step, per-row results) */
   onEval?: (step: number, evals: EvalOut[]) => void;
+  timings?: StepTimings;
 }
 
-function lossKey(r: Row): string {
-  return `${r.loss.name}|${r.hyper.beta}|${r.hyper.clip}|${r.hyper.labelSmoothing}`;
+interface EvalConsts {
+  U: tf.Tensor;
+  eye: tf.Tensor;
+  maskT: tf.Tensor;
 }
 
-function toMatrix(flat: ArrayLike<number>, offset: number, K: number): number[][] {
+function toMatrix(flat: ArrayLike<number>, K: number): number[][] {
   const m: number[][] = new Array(K);
   for (let x = 0; x < K; x++) {
     const row = new Array<number>(K);
-    for (let y = 0; y < K; y++) row[y] = flat[offset + x * K + y];
+    for (let y = 0; y < K; y++) row[y] = flat[x * K + y];
     m[x] = row;
   }
   return m;
 }
 
 /** Eval vectors [4, R] (EVAL_METRIC_NAMES order) of a forward pass. */
-function evalVectors(fwd: { logp: tf.Tensor3D; probs: tf.Tensor3D }, refLogp: tf.Tensor3D, U: tf.Tensor, eye: tf.Tensor, maskT: tf.Tensor, K: number): tf.Tensor2D {
+function evalVectors(fwd: { logp: tf.Tensor3D; probs: tf.Tensor3D }, refLogp: tf.Tensor3D, c: EvalConsts, K: number): tf.Tensor2D {
   const p = fwd.probs;
-  const eu = tf.sum(tf.mul(p, U), [1, 2]);
-  const best = tf.div(tf.sum(tf.mul(p, eye), [1, 2]), K);
-  const ood = tf.div(tf.sum(tf.mul(p, maskT), [1, 2]), K);
+  const eu = tf.sum(tf.mul(p, c.U), [1, 2]);
+  const best = tf.div(tf.sum(tf.mul(p, c.eye), [1, 2]), K);
+  const ood = tf.div(tf.sum(tf.mul(p, c.maskT), [1, 2]), K);
   const kl = tf.div(tf.sum(tf.mul(p, tf.sub(fwd.logp, refLogp)), [1, 2]), K);
   return tf.stack([eu, best, ood, kl]) as tf.Tensor2D;
 }
 
 /**
  * Runs one phase (warm-up or training) of a stacked program and returns the final parameters (owned by the
- * caller). Throws RunCancelled or NonFiniteMetricError; all tensors it made are disposed either way.
+ * caller). Each step: sample the batch → forward → loss gradients → parameter gradients → Adam, then one
+ * read-back (layout: step.ts READBACK_BLOCKS), the finite check and the sink calls.
+ * Throws RunCancelled or NonFiniteMetricError; all tensors it made are disposed either way.
  */
-async function runPhase(a: PhaseArgs, evalConsts: { U: tf.Tensor; eye: tf.Tensor; maskT: tf.Tensor } | null): Promise<tf.Tensor[]> {
+async function runPhase(a: PhaseArgs, evalConsts: EvalConsts | null): Promise<tf.Tensor[]> {
   const { spec, rows, steps, sink, progress } = a;
-  const R = rows.length;
-  const K = spec.K;
-  const KK = K * K;
-  const RKK = R * KK;
-  const full = a.batchSize === 0;
-  const B = full ? rows[0].prep.n : a.batchSize;
-  const RB = R * B;
   const train = a.phase === 'train';
-  const shapes = paramShapes(spec);
-  const lossGroups = contiguousGroups(rows, lossKey);
-  const betaGroups = contiguousGroups(rows, (r) => r.hyper.beta);
-  const sameLr = rows.every((r) => r.lr === rows[0].lr);
-  const rngs = full ? [] : rows.map((r) => new Rng(r.prep.config.seed, train ? STREAMS.train : STREAMS.warmup));
+  const ctx = new PhaseContext(
+    spec,
+    rows.map((r) => ({ cellW: r.prep.cellW, cellL: r.prep.cellL, n: r.prep.n, seed: r.prep.config.seed, loss: r.loss, hyper: r.hyper, lr: r.lr })),
+    a.batchSize,
+  );
+  const { R, K } = ctx;
+  const sampler = new BatchSampler(ctx, a.refLogp.dataSync() as Float32Array, train ? STREAMS.train : STREAMS.warmup);
+  let state: AdamState = { params: a.params, ...adamInit(ctx) };
 
-  // Indices: gather [w-cells of all rows, l-cells of all rows] (flat into [R·K·K]); scatter adds a third block
-  // (chosen-only copy of the w-cells, offset by R·K·K) on steps that log the chosen/rejected split.
-  const idx = new Int32Array(3 * RB);
-  const fillIndices = () => {
+  const emitEval = (step: number, data: Float32Array, layout: ReadbackLayout) => {
+    const evals: EvalOut[] = rows.map((row, r) => {
+      const [expectedUtility, pBest, oodMass, klToRef] = EVAL_METRIC_NAMES.map((_, j) => layout.get(data, 'eval', r, j));
+      const e: EvalOut = { stats: { expectedUtility, pBest, oodMass, klToRef }, probs: toMatrix(layout.probs(data, r), K) };
+      for (const o of row.report) {
+        sink.metrics(o, step, EVAL_METRIC_NAMES, [expectedUtility, pBest, oodMass, klToRef]);
+        if (a.snapshots) sink.snapshot(o, step, 'probs', e.probs);
+      }
+      return e;
+    });
+    a.onEval?.(step, evals);
+  };
+
+  const checkFinite = (data: Float32Array, layout: ReadbackLayout, t: number) => {
     for (let r = 0; r < R; r++) {
-      const { cellW, cellL, n } = rows[r].prep;
-      const base = r * KK;
-      const rng = rngs[r];
-      for (let b = 0; b < B; b++) {
-        const p = full ? b : rng.int(n);
-        const o = r * B + b;
-        idx[o] = base + cellW[p];
-        idx[RB + o] = base + cellL[p];
-        idx[2 * RB + o] = RKK + base + cellW[p];
+      const loss = layout.get(data, 'loss', r);
+      const norm = layout.get(data, 'gradNorm', r);
+      if (Number.isFinite(loss) && Number.isFinite(norm)) continue;
+      const row = rows[r];
+      const runLabel = `[run ${row.report[0]}]`;
+      try {
+        assertFiniteMetrics({ [`loss${runLabel}`]: loss, [`grad_norm${runLabel}`]: norm }, { loss: row.loss.name, step: t });
+      } catch (err) {
+        if (err instanceof NonFiniteMetricError && !train) err.message = `warm-up: ${err.message.replace(/ at step /, ' at warm-up step ')}`;
+        throw err;
       }
     }
   };
-  // Reading cells: WASM's GatherV2 costs ~25× its GatherNd at this size; on 'cpu' it is the other way round.
-  const useGatherNd = tf.getBackend() === 'wasm';
-  const readCells = (flat: tf.Tensor, idx2d: tf.Tensor2D) => (useGatherNd ? tf.gatherND(flat, idx2d) : tf.gather(flat, idx2d.reshape([-1])));
-  let fixedIdx: tf.Tensor2D | null = null;
-  if (full) {
-    fillIndices();
-    fixedIdx = tf.tensor2d(idx, [3 * RB, 1], 'int32');
-  }
 
-  let params = a.params;
-  let m = shapes.map(([p, q]) => tf.zeros([R, p, q]));
-  let v = shapes.map(([p, q]) => tf.zeros([R, p, q]));
-  const refFlat = a.refLogp.reshape([RKK]);
-
-  const readEval = (data: Float32Array, statsOff: number, probsOff: number): EvalOut[] =>
-    rows.map((_, r) => {
-      const s = (j: number) => data[statsOff + j * R + r];
-      return {
-        stats: { expectedUtility: s(0), pBest: s(1), oodMass: s(2), klToRef: s(3) },
-        probs: toMatrix(data, probsOff + r * KK, K),
-      };
-    });
-  const emitEval = (step: number, evals: EvalOut[]) => {
+  const emitTrainLog = (data: Float32Array, layout: ReadbackLayout, t: number) => {
+    const M = STANDARD_METRIC_NAMES.length;
     rows.forEach((row, r) => {
-      const st = evals[r].stats;
-      for (const o of row.report) {
-        sink.metrics(o, step, EVAL_METRIC_NAMES, [st.expectedUtility, st.pBest, st.oodMass, st.klToRef]);
-        if (a.snapshots) sink.snapshot(o, step, 'probs', evals[r].probs);
+      if (!train) {
+        for (const o of row.report) sink.metrics(o, t, WARMUP_METRIC_NAMES, [layout.get(data, 'loss', r), layout.get(data, 'gradNorm', r)]);
+        return;
       }
+      const values = new Float64Array(TRAIN_METRIC_NAMES.length); // fresh: a sink may keep it
+      for (let j = 0; j < M; j++) values[j] = layout.get(data, 'metrics', r, j);
+      values[M] = layout.get(data, 'gradNorm', r);
+      values[M + 1] = row.lr;
+      values[M + 2] = layout.get(data, 'chosenNorm', r);
+      values[M + 3] = layout.get(data, 'rejectedNorm', r);
+      for (const o of row.report) sink.metrics(o, t, TRAIN_METRIC_NAMES, values);
     });
-    a.onEval?.(step, evals);
   };
 
   try {
     for (let t = 1; t <= steps; t++) {
       if (await sink.poll()) throw new RunCancelled();
       const log = t % a.logEvery === 0 || t === steps;
-      const split = train && log; // chosen/rejected parameter-gradient norms
-      const evalStep = train && (t - 1) % a.evalEvery === 0 ? t - 1 : -1;
-      if (!full) fillIndices();
-      const S = split ? 2 : 1;
+      // the metrics of step t are those of its minibatch at the parameters before update t; the eval at
+      // step t − 1 is the policy those parameters give
+      const kind: StepKind = { metrics: train && log, split: train && log, eval: train && (t - 1) % a.evalEvery === 0 };
+      const layout = new ReadbackLayout(R, K, kind);
 
+      const tm = a.timings;
+      let t0 = tm ? performance.now() : 0;
+      const lap = (name: keyof StepTimings) => {
+        if (!tm) return;
+        const now = performance.now();
+        tm[name] += now - t0;
+        t0 = now;
+      };
       const out = tf.tidy(() => {
-        // one index upload per step: rows [0, 2RB) = w- then l-cells (gather and scatter block 0), rows
-        // [2RB, 3RB) = w-cells again, offset into scatter block 1 (only on split steps)
-        const scatterIdx = fixedIdx
-          ? split
-            ? fixedIdx
-            : fixedIdx.slice([0, 0], [2 * RB, 1])
-          : tf.tensor2d(idx.subarray(0, (S + 1) * RB), [(S + 1) * RB, 1], 'int32');
-        const gatherIdx = split ? scatterIdx.slice([0, 0], [2 * RB, 1]) : scatterIdx;
-        const fwd = forward(spec, params);
-        const [lw, ll] = tf.split(readCells(fwd.logp.reshape([RKK]), gatherIdx).reshape([2 * R, B]), 2, 0);
-        const [refW, refL] = tf.split(readCells(refFlat, gatherIdx).reshape([2 * R, B]), 2, 0);
-
-        const perPairs: tf.Tensor[] = [];
-        const gws: tf.Tensor[] = [];
-        const gls: tf.Tensor[] = [];
-        for (const g of lossGroups) {
-          const sl = (x: tf.Tensor) => (lossGroups.length === 1 ? x : x.slice([g.start, 0], [g.count, B]));
-          const res = lossAndLogpGrads(g.row.loss, { lw: sl(lw), ll: sl(ll), refW: sl(refW), refL: sl(refL) }, g.row.hyper);
-          perPairs.push(res.perPair);
-          gws.push(res.gw);
-          gls.push(res.gl);
-        }
-        const cat = (xs: tf.Tensor[]) => (xs.length === 1 ? xs[0] : tf.concat(xs, 0));
-        const perPair = cat(perPairs);
-        const gw = cat(gws);
-        const gl = cat(gls);
-
-        // ∂(mean loss)/∂logπ for all cells: gw, gl are per-pair gradients of the sum, so scale by 1/B.
-        // Block 0 = total (w then l, always in that order), block 1 = chosen only.
-        const gwF = gw.reshape([RB]);
-        const glF = gl.reshape([RB]);
-        const updates = tf.mul(tf.concat(split ? [gwF, glF, gwF] : [gwF, glF]), 1 / B);
-        const G = tf.scatterND(scatterIdx, updates, [S * RKK]).reshape([S, R, K, K]) as tf.Tensor4D;
-        const grads = backward(spec, params, fwd, G);
-        const total = grads.map((g, k) => (S === 1 ? g : g.slice([0, 0, 0, 0], [1, R, shapes[k][0], shapes[k][1]])).reshape([R, shapes[k][0], shapes[k][1]]));
-        const sq = sumSquares(grads); // [S, R]
-        const vectors: tf.Tensor[] = []; // each [R]
-
-        let lossVec: tf.Tensor;
-        let stdStack: tf.Tensor | null = null;
-        if (train && log) {
-          const parts = betaGroups.map((g) => {
-            const sl = (x: tf.Tensor) => (betaGroups.length === 1 ? x : x.slice([g.start, 0], [g.count, B]));
-            return stackStandardMetrics(
-              standardMetrics({ lw: sl(lw), ll: sl(ll), refW: sl(refW), refL: sl(refL), perPair: sl(perPair), gw: sl(gw), gl: sl(gl), beta: g.row.hyper.beta }),
-            );
-          });
-          stdStack = parts.length === 1 ? parts[0] : tf.concat(parts, 1); // [M, R]
-          lossVec = stdStack.slice([0, 0], [1, R]).reshape([R]);
-        } else {
-          lossVec = tf.mean(perPair, -1);
-        }
-        const sqRows = S === 1 ? [sq.reshape([R])] : tf.unstack(sq);
-        vectors.push(lossVec, tf.sqrt(sqRows[0]));
-        if (split) {
-          const rejected = sumSquares(grads.map((g) => tf.sub(g.slice([0, 0, 0, 0], [1, -1, -1, -1]), g.slice([1, 0, 0, 0], [1, -1, -1, -1])) as tf.Tensor4D));
-          vectors.push(tf.sqrt(sqRows[1]), tf.sqrt(rejected.reshape([R])));
-        }
-        let evalStack: tf.Tensor | null = null;
-        if (evalStep >= 0) {
-          const ev = evalVectors(fwd, a.refLogp, evalConsts!.U, evalConsts!.eye, evalConsts!.maskT, K);
-          evalStack = ev;
-        }
-
-        // Adam (PyTorch form), per-run learning rate
-        const c1 = 1 / (1 - Math.pow(ADAM_B1, t));
-        const c2 = 1 / Math.sqrt(1 - Math.pow(ADAM_B2, t));
-        const lrT: tf.Tensor | number = sameLr ? rows[0].lr * c1 : tf.tensor3d(Float32Array.from(rows, (r) => r.lr * c1), [R, 1, 1]);
-        const nm: tf.Tensor[] = [];
-        const nv: tf.Tensor[] = [];
-        const np: tf.Tensor[] = [];
-        total.forEach((g, k) => {
-          const mk = tf.add(tf.mul(m[k], ADAM_B1), tf.mul(g, 1 - ADAM_B1));
-          const vk = tf.add(tf.mul(v[k], ADAM_B2), tf.mul(tf.square(g), 1 - ADAM_B2));
-          const step = tf.div(tf.mul(mk, lrT), tf.add(tf.mul(tf.sqrt(vk), c2), ADAM_EPS));
-          nm.push(mk);
-          nv.push(vk);
-          np.push(tf.sub(params[k], step));
+        const batch = sampler.next(kind.split);
+        lap('sample');
+        const fwd = forward(spec, state.params);
+        lap('forward');
+        const pairs = lossGradients(ctx, fwd.logp, batch, kind.metrics);
+        lap('loss');
+        const grads = parameterGradients(ctx, state.params, fwd, pairs, batch, kind.split);
+        lap('paramGrads');
+        const next = adamStep(ctx, state, grads.total, t);
+        lap('adam');
+        const readback = layout.pack({
+          loss: tf.mean(pairs.perPair, -1),
+          gradNorm: grads.norm,
+          chosenNorm: grads.chosenNorm ?? undefined,
+          rejectedNorm: grads.rejectedNorm ?? undefined,
+          metrics: pairs.metrics ?? undefined,
+          eval: kind.eval ? evalVectors(fwd, a.refLogp, evalConsts!, K) : undefined,
+          probs: kind.eval ? fwd.probs : undefined,
         });
-
-        const flat: tf.Tensor[] = [tf.stack(vectors).reshape([-1])];
-        if (stdStack) flat.push(stdStack.reshape([-1]));
-        if (evalStack) flat.push(evalStack.reshape([-1]), fwd.probs.reshape([-1]));
-        const readback = flat.length === 1 ? flat[0] : tf.concat(flat);
-        return { np, nm, nv, readback };
+        return { next, readback };
       });
 
       let committed = false;
       try {
         const data = out.readback.dataSync() as Float32Array;
-        // data layout: vectors [V, R] | standard metrics [M, R] (train & log) | eval [4, R] + probs (eval steps)
-        const V = split ? 4 : 2;
-        const lossAt = (r: number) => data[r];
-        const normAt = (r: number) => data[R + r];
-        for (let r = 0; r < R; r++) {
-          if (!Number.isFinite(lossAt(r)) || !Number.isFinite(normAt(r))) {
-            const row = rows[r];
-            const runLabel = `[run ${row.report[0]}]`;
-            try {
-              assertFiniteMetrics({ [`loss${runLabel}`]: lossAt(r), [`grad_norm${runLabel}`]: normAt(r) }, { loss: row.loss.name, step: t });
-            } catch (err) {
-              if (err instanceof NonFiniteMetricError && !train) err.message = `warm-up: ${err.message.replace(/ at step /, ' at warm-up step ')}`;
-              throw err;
-            }
-          }
-        }
-        let off = V * R;
-        const M = STANDARD_METRIC_NAMES.length;
-        const stdOff = off;
-        if (train && log) off += M * R;
-        if (evalStep >= 0) emitEval(evalStep, readEval(data, off, off + 4 * R));
-        if (log) {
-          rows.forEach((row, r) => {
-            if (train) {
-              const trainValues = new Float64Array(TRAIN_METRIC_NAMES.length); // fresh: a sink may keep it
-              for (let j = 0; j < M; j++) trainValues[j] = data[stdOff + j * R + r];
-              trainValues[M] = normAt(r);
-              trainValues[M + 1] = row.lr;
-              trainValues[M + 2] = data[2 * R + r];
-              trainValues[M + 3] = data[3 * R + r];
-              for (const o of row.report) sink.metrics(o, t, TRAIN_METRIC_NAMES, trainValues);
-            } else {
-              for (const o of row.report) sink.metrics(o, t, WARMUP_METRIC_NAMES, [lossAt(r), normAt(r)]);
-            }
-          });
-        }
-        tf.dispose([params, m, v]);
-        params = out.np;
-        m = out.nm;
-        v = out.nv;
+        lap('readback');
+        checkFinite(data, layout, t);
+        if (kind.eval) emitEval(t - 1, data, layout);
+        if (log) emitTrainLog(data, layout, t);
+        lap('host');
+        tf.dispose([state.params, state.m, state.v]);
+        state = out.next;
         committed = true;
       } finally {
         out.readback.dispose();
-        if (!committed) tf.dispose([out.np, out.nm, out.nv]);
+        if (!committed) tf.dispose([out.next.params, out.next.m, out.next.v]);
       }
       progress.done++;
       sink.progress(progress.done, progress.total);
@@ -418,21 +320,23 @@ async function runPhase(a: PhaseArgs, evalConsts: { U: tf.Tensor; eye: tf.Tensor
 
     if (train) {
       // final eval: the policy after the last update
-      const data = tf.tidy(() => {
-        const fwd = forward(spec, params);
-        const ev = evalVectors(fwd, a.refLogp, evalConsts!.U, evalConsts!.eye, evalConsts!.maskT, K);
-        return tf.concat([ev.reshape([-1]), fwd.probs.reshape([-1])]);
+      const layout = new ReadbackLayout(R, K, { metrics: false, split: false, eval: true });
+      const buf = tf.tidy(() => {
+        const fwd = forward(spec, state.params);
+        // the always-present blocks are not needed here: zeros keep the layout
+        const zero = tf.zeros([R]);
+        return layout.pack({ loss: zero, gradNorm: zero, eval: evalVectors(fwd, a.refLogp, evalConsts!, K), probs: fwd.probs });
       });
-      const arr = data.dataSync() as Float32Array;
-      data.dispose();
-      emitEval(steps, readEval(arr, 0, 4 * R));
+      const data = buf.dataSync() as Float32Array;
+      buf.dispose();
+      emitEval(steps, data, layout);
     }
-    const result = params;
-    params = [];
+    const result = state.params;
+    state = { ...state, params: [] };
     return result;
   } finally {
-    tf.dispose([params, m, v, refFlat]);
-    if (fixedIdx) fixedIdx.dispose();
+    tf.dispose([state.params, state.m, state.v]);
+    sampler.dispose();
   }
 }
 
@@ -440,7 +344,7 @@ async function runPhase(a: PhaseArgs, evalConsts: { U: tf.Tensor; eye: tf.Tensor
 async function runProgram(
   preps: Prepared[],
   sink: RunSink,
-  opts: Required<SyntheticBatchOptions>,
+  opts: Required<Omit<SyntheticBatchOptions, 'timings'>> & Pick<SyntheticBatchOptions, 'timings'>,
   progress: Progress,
 ): Promise<Map<number, SyntheticResult>> {
   const c0 = preps[0].config;
@@ -530,6 +434,7 @@ async function runProgram(
         sink,
         progress,
         snapshots: false,
+        timings: opts.timings,
       },
       null,
     );
@@ -561,6 +466,7 @@ async function runProgram(
         sink,
         progress,
         snapshots: opts.snapshots,
+        timings: opts.timings,
         onEval: (step, evals) => {
           evals.forEach((e, r) => {
             if (trainSorted[r].report.length === 0) return; // a silent twin
@@ -589,10 +495,11 @@ async function runProgram(
  * loss or gradient stops being finite, and DatasetError for an unusable dataset.
  */
 export async function runSyntheticBatch(runs: readonly SyntheticRunInput[], sink: RunSink, options: SyntheticBatchOptions = {}): Promise<SyntheticResult[]> {
-  const opts: Required<SyntheticBatchOptions> = {
+  const opts = {
     getLoss: options.getLoss ?? registryGetLoss,
     snapshots: options.snapshots ?? true,
     shareWarmup: options.shareWarmup ?? true,
+    timings: options.timings,
   };
   const preps = runs.map((r, i) => prepare(i, r));
   for (const p of preps) opts.getLoss(p.config.loss); // unknown loss: fail before any work

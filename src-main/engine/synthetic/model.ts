@@ -16,6 +16,7 @@
  */
 import * as tf from '../tf';
 import { Rng, STREAMS } from './rng';
+import { batchMatMul } from './wasm-kernels';
 
 export type ModelKind = 'table' | 'mlp';
 
@@ -96,10 +97,14 @@ export function forward(spec: ModelSpec, params: readonly tf.Tensor[]): ForwardR
   } else {
     const [E, W2, b2] = params as tf.Tensor3D[];
     h = fastTanh(E) as tf.Tensor3D;
-    logits = tf.add(tf.matMul(h, W2), b2) as tf.Tensor3D;
+    logits = tf.add(batchMatMul(h, W2), b2) as tf.Tensor3D;
   }
-  const logp = tf.logSoftmax(logits) as tf.Tensor3D;
-  return { logp, probs: tf.exp(logp) as tf.Tensor3D, h };
+  // log-softmax and softmax from one exp (exp is a scalar loop on WASM): z = logits − max, s = Σ exp(z),
+  // log π = z − log s (as tf.logSoftmax computes it), π = exp(z) / s
+  const z = tf.sub(logits, tf.max(logits, -1, true));
+  const e = tf.exp(z);
+  const s = tf.sum(e, -1, true);
+  return { logp: tf.sub(z, tf.log(s)) as tf.Tensor3D, probs: tf.div(e, s) as tf.Tensor3D, h };
 }
 
 /**
@@ -113,9 +118,12 @@ export function backward(spec: ModelSpec, params: readonly tf.Tensor[], fwd: For
   if (spec.kind === 'table') return [dZ];
   const [, W2] = params as tf.Tensor3D[];
   const h = fwd.h!;
-  const dW2 = tf.matMul(h, dZ, true, false) as tf.Tensor4D; // [S, R, H, K]; h broadcasts over S
+  const [S, R, K] = dZ.shape;
+  const H = h.shape[2];
+  const dZ3 = dZ.reshape([S * R, K, K]) as tf.Tensor3D;
+  const dW2 = batchMatMul(h, dZ3, true, false).reshape([S, R, H, K]) as tf.Tensor4D; // h repeats over S
   const db2 = tf.sum(dZ, -2, true) as tf.Tensor4D; // [S, R, 1, K]
-  const dh = tf.matMul(dZ, W2, false, true); // [S, R, K, H]
+  const dh = batchMatMul(dZ3, W2, false, true).reshape([S, R, K, H]); // W2 repeats over S
   const dE = tf.mul(dh, tf.sub(1, tf.square(h))) as tf.Tensor4D;
   return [dE, dW2, db2];
 }
