@@ -12,6 +12,8 @@ import { fitWindowState, urlTrust, type WindowState } from './policy';
 app.setName('dpo-lab');
 const here = path.dirname(fileURLToPath(import.meta.url));
 const rendererIndex = path.join(here, '../renderer/index.html');
+// resources/ ships beside out/ (electron-builder `files`); macOS takes the app bundle's .icns instead.
+const windowIcon = path.join(here, '../../resources/icon.png');
 const devServer = process.env.ELECTRON_RENDERER_URL;
 
 const isTrustedUrl = urlTrust(pathToFileURL(rendererIndex).href, devServer);
@@ -43,6 +45,7 @@ function createWindow(): BrowserWindow {
     minWidth: 900,
     minHeight: 600,
     title: 'DPO Lab',
+    ...(process.platform !== 'darwin' && fs.existsSync(windowIcon) ? { icon: windowIcon } : {}),
     show: false,
     webPreferences: {
       preload: path.join(here, '../preload/index.cjs'),

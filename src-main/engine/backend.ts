@@ -39,7 +39,9 @@ async function tryNative(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-no
 
 async function tryWasm(): Promise<string | null> {
   try {
-    const dir = path.join(path.dirname(resolveFromHere('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep;
+    const dist = path.join(path.dirname(resolveFromHere('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
+    // In the packaged app the .wasm files live unpacked beside app.asar (electron-builder.yml asarUnpack).
+    const dir = dist.replace(/([\\/])app\.asar(?=[\\/])/, '$1app.asar.unpacked') + path.sep;
     setWasmPaths(dir);
     setThreadsCount(1);
     if (!(await tf.setBackend('wasm'))) return 'wasm backend did not start';
