@@ -37,7 +37,7 @@ import type { LossDefinition, LossHyper } from '../losses/types';
 import { SyntheticConfigSchema, type SyntheticConfig } from '@shared/synthetic-config';
 import { planKey } from './plan';
 import { exportDataset, parseDatasetForConfig, type SyntheticDataset } from './dataset';
-import { forward, initParams, type ModelSpec } from './model';
+import { batchMatMulIsBatchInvariant, forward, initParams, type ModelSpec } from './model';
 import { STREAMS } from './rng';
 import { adamInit, adamStep, BatchSampler, lossGradients, parameterGradients, PhaseContext, ReadbackLayout, type AdamState, type StepKind } from './step';
 import { generateDataset, utilityMatrix, type PolicyStats } from './task';
@@ -391,10 +391,11 @@ async function runProgram(
     .map((_, i) => i)
     .sort((i, j) => trainRows[i].hyper.beta - trainRows[j].hyper.beta || lossRank.get(lossKey(trainRows[i]))! - lossRank.get(lossKey(trainRows[j]))! || i - j);
   const trainSorted = trainOrder.map((i) => trainRows[i]);
-  // WASM (XNNPACK) takes a different matmul path for a batch of one, so a lone run would not reproduce its
-  // numbers inside a batch bit for bit. A lone row gets a silent twin (a copy that reports nothing). The pure-JS
-  // 'cpu' backend computes every batch entry the same way at any batch size, so it skips the extra work.
-  if (tf.getBackend() !== 'cpu') {
+  // tf.matMul on WASM (XNNPACK) and native backends takes a different path for a batch of one, so a lone run
+  // would not reproduce its numbers inside a batch bit for bit: a lone row then gets a silent twin (a copy that
+  // reports nothing). The pure-JS 'cpu' backend and the lab's own WASM matmul compute every batch entry the
+  // same way at any batch size, so they skip the extra work.
+  if (!batchMatMulIsBatchInvariant(spec)) {
     if (warmSorted.length === 1) warmSorted.push({ ...warmSorted[0], report: [] });
     if (trainSorted.length === 1) trainSorted.push({ ...trainSorted[0], report: [] });
   }

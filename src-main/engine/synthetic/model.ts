@@ -16,7 +16,7 @@
  */
 import * as tf from '../tf';
 import { Rng, STREAMS } from './rng';
-import { batchMatMul } from './wasm-kernels';
+import { batchMatMul, batchMatMulUsesWasmKernel } from './wasm-kernels';
 
 export type ModelKind = 'table' | 'mlp';
 
@@ -136,4 +136,15 @@ export function sumSquares(grads: readonly tf.Tensor4D[]): tf.Tensor2D {
     acc = acc ? tf.add(acc, s) : s;
   }
   return acc as tf.Tensor2D;
+}
+
+/**
+ * Whether every run of a stacked program gets the same numbers at any number of runs. The table model has no
+ * matrix product; the mlp's products are batch-invariant on the pure-JS backend and with the lab's WASM kernel,
+ * not with tf.matMul elsewhere (XNNPACK and native backends treat a batch of one differently).
+ */
+export function batchMatMulIsBatchInvariant(spec: ModelSpec): boolean {
+  if (spec.kind === 'table' || tf.getBackend() === 'cpu') return true;
+  // the products' column counts are K and H
+  return batchMatMulUsesWasmKernel(Math.min(spec.K, spec.hidden));
 }

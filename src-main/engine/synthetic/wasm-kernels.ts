@@ -432,6 +432,11 @@ const run = <T>(name: string, inputs: Record<string, tf.Tensor>, attrs: object) 
 
 // ---- the ops ------------------------------------------------------------------------------------------------
 
+/** Whether batchMatMul takes the lab's WASM kernel for products with N output columns (it needs N ≥ 4). */
+export function batchMatMulUsesWasmKernel(N: number): boolean {
+  return N >= 4 && wasmKernels();
+}
+
 /**
  * Batched a·b for rank-3 tensors ([batch, M, K]·[batch, K, N], transposes as tf.matMul); one operand may have
  * a batch that divides the other's (it repeats: operand index = output batch index mod its batch).
@@ -439,7 +444,7 @@ const run = <T>(name: string, inputs: Record<string, tf.Tensor>, attrs: object) 
 export function batchMatMul(a: tf.Tensor3D, b: tf.Tensor3D, transposeA = false, transposeB = false): tf.Tensor3D {
   const attrs = { transposeA, transposeB };
   const l = bmmLayout(a.shape, b.shape, attrs);
-  if (l.N >= 4 && wasmKernels()) return run(KERNELS.batchMatMul, { a, b }, attrs);
+  if (batchMatMulUsesWasmKernel(l.N)) return run(KERNELS.batchMatMul, { a, b }, attrs);
   if (a.shape[0] === b.shape[0]) return tf.matMul(a, b, transposeA, transposeB);
   // repeat the smaller batch (tf.matMul broadcasts only a batch of 1)
   const tile = (t: tf.Tensor3D) => (t.shape[0] === l.batch ? t : tf.tile(t, [l.batch / t.shape[0], 1, 1]));
