@@ -82,16 +82,6 @@ app.whenReady().then(() => {
   lab = createLab({ dbFile: resolveDbPath(dbArg), mode: 'electron', launcher: utilityWorkerLauncher() });
   bindIpc(lab, isTrustedUrl);
   createWindow();
-  if (process.env.DPO_LAB_SMOKE === '1') {
-    // Used by the Electron smoke test: prove the window loaded and the API answers, then quit.
-    setTimeout(async () => {
-      const win = BrowserWindow.getAllWindows()[0];
-      const title = await win.webContents.executeJavaScript('document.title');
-      const info = await lab!.service.invoke('app:info', {});
-      process.stdout.write(`SMOKE ${JSON.stringify({ title, ok: info.ok })}\n`);
-      app.quit();
-    }, 3000);
-  }
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow();
   });
