@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ROOT } from './harness';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
 
 /** The bundle (`npm run build` → out/main/cli.js + worker.js) behaves like the sources: the installed `dpo-lab`. */
 describe('built dpo-lab binary', () => {

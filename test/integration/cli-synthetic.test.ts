@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { computeTheory } from '../../src-main/engine/synthetic/theory';
-import { tempDir } from './tmp';
+import { tempDir } from '../unit/tmp';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const tmp = tempDir();

@@ -3,7 +3,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { tempDir } from './tmp';
+import { createLab } from '../../src-main/api/lab';
+import { childWorkerLauncher } from '../../src-main/runner/launch-child';
+import { SyntheticConfigSchema } from '@shared/synthetic-config';
+import { tempDir } from '../unit/tmp';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const tmp = tempDir();
@@ -21,7 +24,8 @@ function lab(args: string[], input?: string) {
   return { code: res.status, stdout: res.stdout, stderr: res.stderr };
 }
 
-describe('dpo-lab CLI', () => {
+/** The CLI as a process (`npm run lab`): exit codes, stdin, stdout drained before exit, serve until SIGTERM. */
+describe('dpo-lab CLI as a process', () => {
   let runId = 0;
 
   it('run synthetic --json prints runId, config, final metrics and the K×K probabilities', () => {
@@ -55,18 +59,15 @@ describe('dpo-lab CLI', () => {
     expect(rows.every((x) => x.run_id === String(runId))).toBe(true);
   });
 
-  it('rejects bad input with a message naming the flag and exit code 2, saving nothing', () => {
+  it('exits 2 on bad input with a message on stderr, saving nothing', () => {
     const before = (JSON.parse(lab(['runs', '--json']).stdout) as unknown[]).length;
     const bad = lab(['run', 'synthetic', '--loss', 'nope']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/--loss: unknown loss "nope"; valid losses: dpo, nbdpo-asymm/);
-    expect(lab(['run', 'synthetic', '--lr', '-1']).stderr).toMatch(/--lr: lr must be positive/);
-    expect(lab(['run', 'synthetic', '--mask', '1']).stderr).toMatch(/--mask: mask must be in \[0, 1\)/);
-    expect(lab(['run', 'synthetic', '--steps', 'ten']).stderr).toMatch(/--steps: expected a number/);
-    expect(lab(['run', 'synthetic', '--k', '1']).stderr).toMatch(/--k: K must be at least 2/);
-    expect(lab(['run', 'synthetic', '--steps', '1.5']).stderr).toMatch(/--steps: steps must be a whole number/);
-    expect(lab(['run', 'synthetic', '--steps', '0']).stderr).toMatch(/--steps: steps must be at least 1/);
-    expect(lab(['export', '--run', '99999', '--out', tmp.file('x.csv')]).stderr).toMatch(/run 99999 does not exist/);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr).toMatch(/--loss: unknown loss "nope"/);
+    const missing = lab(['export', '--run', '99999', '--out', tmp.file('x.csv')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/run 99999 does not exist/);
     expect((JSON.parse(lab(['runs', '--json']).stdout) as unknown[]).length).toBe(before);
   });
 
@@ -99,5 +100,16 @@ describe('dpo-lab CLI', () => {
     } finally {
       child.kill('SIGTERM');
     }
+  });
+
+  it('the CLI writes --json output larger than a pipe buffer completely before exiting', () => {
+    const many = tmp.file('many.db');
+    const seeded = createLab({ dbFile: many, mode: 'cli', launcher: childWorkerLauncher(), backend: 'cpu' });
+    seeded.store.runs.createMany(Array.from({ length: 3000 }, (_, i) => ({ name: `r${i} ${'x'.repeat(40)}`, kind: 'synthetic' as const, config: SyntheticConfigSchema.parse({ seed: i }) })));
+    seeded.store.db.prepare(`UPDATE runs SET status = 'done'`).run();
+    seeded.close();
+    const res = spawnSync(process.execPath, ['--import', 'tsx', 'src-main/cli/index.ts', '--db', many, 'runs', '--json'], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    expect(res.stdout.length).toBeGreaterThan(200_000);
+    expect((JSON.parse(res.stdout) as unknown[]).length).toBe(3000);
   });
 });

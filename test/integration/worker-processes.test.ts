@@ -3,7 +3,7 @@ import { createLab } from '../../src-main/api/lab';
 import { childWorkerLauncher } from '../../src-main/runner/launch-child';
 import type { LabEvent } from '@shared/events';
 import { SyntheticConfigSchema } from '@shared/synthetic-config';
-import { tempDir } from './tmp';
+import { tempDir } from '../unit/tmp';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -106,17 +106,5 @@ describe('run manager with real worker processes', () => {
     if (run.status === 'failed') expect(run.error).toMatch(/tfjs-node (not installed|failed to load)/);
     else expect(run.backend).toMatch(/tensorflow/);
     lab.close();
-  });
-
-  it('after a restart, a run left running by a dead process is failed, not stuck', async () => {
-    const file = 'restart.db';
-    const lab1 = newLab(file);
-    const id = lab1.store.runs.create({ name: 'r', kind: 'synthetic', config: small });
-    lab1.store.runs.markRunning(id, { backend: 'cpu', versions: {} });
-    lab1.store.db.prepare(`UPDATE runs SET owner = ? WHERE id = ?`).run(`${2 ** 22 + 4321}:1`, id);
-    lab1.store.close();
-    const lab2 = newLab(file);
-    expect(lab2.store.runs.get(id)).toMatchObject({ status: 'failed', error: expect.stringMatching(/interrupted/) });
-    lab2.close();
   });
 });

@@ -4,3 +4,6 @@
 import * as tf from '../../src-main/engine/tf';
 
 tf.env().set('PROD', true);
+// Test files share worker processes (vitest.config.ts, isolate: false): start each on the pure-JS backend,
+// whatever the file before it chose.
+await tf.setBackend('cpu');
