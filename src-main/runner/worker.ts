@@ -97,10 +97,12 @@ class WorkerSink implements RunSink {
     if (this.isCancelled(run)) return;
     this.buffers[run].push(step, names, values);
   }
+  /** Snapshots wait for the next flush too, and go out after their run's metric rows (so rows up to a snapshot's
+   * step arrive first), instead of each one flushing every run's rows in small messages. */
+  private snapshots: { run: number; step: number; name: string; data: number[][] }[] = [];
   snapshot(run: number, step: number, name: string, data: unknown): void {
     if (this.isCancelled(run)) return;
-    this.flush();
-    send({ type: 'snapshot', runId: this.runIds[run], step, name, data: data as number[][] });
+    this.snapshots.push({ run, step, name, data: data as number[][] });
   }
   private lastProgress = 0;
   progress(done: number, total: number): void {
@@ -116,6 +118,9 @@ class WorkerSink implements RunSink {
       const batch = b.take();
       if (batch) send({ type: 'metrics', runId: this.runIds[i], batch });
     });
+    const snaps = this.snapshots;
+    this.snapshots = [];
+    for (const s of snaps) send({ type: 'snapshot', runId: this.runIds[s.run], step: s.step, name: s.name, data: s.data });
   }
   async poll(): Promise<boolean> {
     const now = Date.now();

@@ -1,3 +1,4 @@
+import type { Statement } from 'better-sqlite3';
 import type { Db } from './db';
 import type { Series } from '@shared/runs';
 
@@ -100,14 +101,16 @@ export class MetricStore {
     for (const id of runIds) yield* stmt.iterate(id) as Iterable<[number, number, string, number | null]>;
   }
 
+  private insertSnapshot: Statement<unknown[]> | null = null;
+
   appendSnapshot(runId: number, step: number, name: string, matrix: number[][]): void {
     const rows = matrix.length;
     const cols = rows ? matrix[0].length : 0;
     const flat = new Float32Array(rows * cols);
     matrix.forEach((row, i) => flat.set(row, i * cols));
-    this.db
-      .prepare(`INSERT OR REPLACE INTO snapshots (run_id, name, step, shape, data) VALUES (?, ?, ?, ?, ?)`)
-      .run(runId, name, step, JSON.stringify([rows, cols]), Buffer.from(flat.buffer));
+    // prepared once: a sweep stores ~10⁴ snapshots
+    this.insertSnapshot ??= this.db.prepare(`INSERT OR REPLACE INTO snapshots (run_id, name, step, shape, data) VALUES (?, ?, ?, ?, ?)`);
+    this.insertSnapshot.run(runId, name, step, JSON.stringify([rows, cols]), Buffer.from(flat.buffer));
   }
 
   /** Frames of one snapshot series after `afterStep` (all by default), oldest first, as row-major matrices. */
