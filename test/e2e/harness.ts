@@ -128,6 +128,23 @@ export async function waitForRuns(web: WebLab, ids: number[], timeoutMs = 90_000
   );
 }
 
+/** Starts one short synthetic run through the API and waits for it to finish; returns its id. */
+export async function finishedRun(web: WebLab, name: string, config: Record<string, unknown> = { steps: 30, refSteps: 5, evalEvery: 10 }): Promise<number> {
+  const { runIds } = await api<{ runIds: number[] }>(web, 'runs:start', { kind: 'synthetic', config, name });
+  const [status] = await waitForRuns(web, runIds);
+  if (status !== 'done') throw new Error(`run ${runIds[0]} (${name}) ended ${status}, not done`);
+  return runIds[0];
+}
+
+/** Records the requests the page sends for one command, with their JSON bodies (the array fills as they go). */
+export function recordCalls(page: Page, command: string): unknown[] {
+  const bodies: unknown[] = [];
+  page.on('request', (r) => {
+    if (r.method() === 'POST' && r.url().endsWith(`/api/${command}`)) bodies.push(JSON.parse(r.postData() ?? '{}'));
+  });
+  return bodies;
+}
+
 /** One web lab and one Chromium for a whole test file, closed after it; `use` receives them once started. */
 export function withWebLabAndChromium(use: (web: WebLab, browser: Browser) => void): void {
   let web: WebLab | undefined;

@@ -1,12 +1,14 @@
 /**
- * Fixes from exploratory testing of the run page and the launcher: renaming (focus, Esc cancels, Enter saves
- * once), a deleted run reaching other open views, a failed notes save, masked cells and the dataset summary while
- * the run is live (with the heatmap fetching only new frames), shortcuts held back behind a dialog, and the
- * launcher's plain validation messages.
+ * The run page, end to end in a real Chromium against web mode: a first run launched from the empty state (validation
+ * next to the field first), drawn live with its heatmap and log, kept across a reload, exported as CSV; cancelling a
+ * live run; renaming (focus, Esc cancels, Enter saves once); a run deleted elsewhere; a failed notes save; masked
+ * cells and the dataset summary while the run is live, with the heatmap fetching only new frames.
  */
 import { describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { api, openApp, until, waitForRuns, type WebLab, withWebLabAndChromium } from './harness';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Browser } from 'playwright-core';
+import { ROOT, api, finishedRun, openApp, recordCalls, screenshot, until, waitForRuns, type WebLab, withWebLabAndChromium } from './harness';
 
 let web: WebLab;
 let browser: Browser;
@@ -15,28 +17,119 @@ withWebLabAndChromium((w, b) => {
   browser = b;
 });
 
-async function finishedRun(name: string): Promise<number> {
-  const { runIds } = await api<{ runIds: number[] }>(web, 'runs:start', {
-    kind: 'synthetic',
-    config: { steps: 30, refSteps: 5, evalEvery: 10 },
-    name,
-  });
-  expect(await waitForRuns(web, runIds)).toEqual(['done']);
-  return runIds[0];
-}
+describe('run page', () => {
+  // First in the file: it starts from an empty lab.
+  it('launches a run from the UI, draws it live, keeps it across a reload and exports CSV', async () => {
+    const { page, errors } = await openApp(browser, web);
 
-/** Counts the requests the page sends for one command, with their JSON bodies. */
-function recordCalls(page: Page, command: string): unknown[] {
-  const bodies: unknown[] = [];
-  page.on('request', (r) => {
-    if (r.method() === 'POST' && r.url().endsWith(`/api/${command}`)) bodies.push(JSON.parse(r.postData() ?? '{}'));
-  });
-  return bodies;
-}
+    // A newcomer sees what to do.
+    await page.waitForSelector('[data-testid="empty-runs"]');
+    expect(await page.textContent('[data-testid="empty-runs"]')).toContain('No runs yet');
+    await screenshot(page, 'empty-state');
 
-describe('run page fixes', () => {
+    // The quick preset: 200 steps after a 50-step warm-up.
+    await page.click('[data-testid="empty-quick"]');
+    await page.waitForSelector('[data-testid="launcher"]');
+    expect(await page.inputValue('#cfg-steps')).toBe('200');
+    expect(await page.inputValue('#cfg-refSteps')).toBe('50');
+
+    // A bad value is reported next to its field, and launching is refused.
+    await page.fill('#cfg-lr', '-1');
+    await page.click('[data-testid="launch"]');
+    const lrError = await page.waitForSelector('[data-testid="error-lr"]');
+    expect(await lrError.textContent()).toMatch(/lr must be positive/);
+    expect(page.url()).toContain('#/experiments');
+    await page.fill('#cfg-lr', '0.01');
+    await until(async () => !(await page.$('[data-testid="error-lr"]')), 'the lr error to clear', 5000);
+
+    // Some cells masked, so the heatmap shows hatching in the README picture.
+    await page.fill('#cfg-mask', '0.2');
+    await page.click('[data-testid="launch"]');
+    await page.waitForURL(/#\/runs\/\d+$/);
+    const runId = Number(/#\/runs\/(\d+)$/.exec(page.url())![1]);
+    await page.waitForSelector('[data-testid="run-view"]');
+
+    // Points reach the loss chart while the run goes; the heatmap gets frames.
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="chart-loss"]')?.getAttribute('data-points')) > 0, null, {
+      timeout: 60_000,
+    });
+    const statuses = await waitForRuns(web, [runId]);
+    expect(statuses).toEqual(['done']);
+    await page.waitForSelector('[data-testid="run-view"][data-status="done"]', { timeout: 10_000 });
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="heatmap"]')?.getAttribute('data-frames')) > 1, null, {
+      timeout: 15_000,
+    });
+    const points = await page.evaluate(() => {
+      const hooks = (window as unknown as { __dpoLab: { charts: Map<string, { getOption(): { series: { data: unknown[] }[] } }> } }).__dpoLab;
+      const loss = hooks.charts.get('chart-loss')!.getOption().series[0].data.length;
+      const balance = hooks.charts.get('chart-balance')!.getOption().series[0].data.length;
+      return { loss, balance };
+    });
+    expect(points.loss).toBeGreaterThanOrEqual(150);
+    expect(points.balance).toBeGreaterThan(0);
+    const stored = web.lab.store.metrics.series(runId, { names: ['loss'] }).loss;
+    expect(points.loss).toBe(stored.steps.length);
+    // The run's log, followed live, ends with its outcome.
+    await page.waitForFunction(() => /done after/.test(document.querySelector('[data-testid="run-log"]')?.textContent ?? ''), null, { timeout: 10_000 });
+    const logText = (await page.textContent('[data-testid="run-log"]')) ?? '';
+    expect(logText).toMatch(/queued/);
+    expect(logText).toMatch(/dataset drawn from seed 0: 2000 pairs, 80 masked cells/);
+    // Let the final frame and the dataset (masked cells) settle, then take the README picture.
+    await page.waitForTimeout(800);
+    const shot = await screenshot(page, 'live-run');
+    fs.mkdirSync(path.join(ROOT, 'docs'), { recursive: true });
+    fs.copyFileSync(shot, path.join(ROOT, 'docs/screenshot.png'));
+
+    // The heatmap replays: the slider moves the shown step.
+    const lastStep = await page.getAttribute('[data-testid="heatmap"]', 'data-step');
+    await page.fill('[data-testid="heatmap-slider"]', '0');
+    await until(async () => (await page.getAttribute('[data-testid="heatmap"]', 'data-step')) !== lastStep, 'the heatmap to show frame 0', 5000);
+
+    // Reload: the run is still there.
+    await page.reload();
+    await page.click('[data-testid="nav-runs"]');
+    await page.waitForSelector(`[data-testid="run-row-${runId}"]`);
+    expect(await page.textContent(`[data-testid="run-row-${runId}"]`)).toContain('done');
+
+    // Export CSV from the run page: a browser download.
+    await page.click(`[data-testid="open-${runId}"]`);
+    await page.waitForSelector('[data-testid="run-view"][data-status="done"]');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-csv"]')]);
+    expect(download.suggestedFilename()).toBe(`run-${runId}-metrics.csv`);
+    const file = await download.path();
+    const lines = fs.readFileSync(file, 'utf8').trim().split(/\r?\n/);
+    expect(lines[0]).toBe('run_id,step,name,value');
+    expect(lines.length).toBeGreaterThan(200);
+    expect(lines.slice(1).every((l) => l.startsWith(`${runId},`))).toBe(true);
+    expect(lines.some((l) => /,loss,/.test(l))).toBe(true);
+
+    expect(errors).toEqual([]);
+  });
+
+  it('cancels a running run from its page', async () => {
+    const { runIds } = await api<{ runIds: number[] }>(web, 'runs:start', {
+      kind: 'synthetic',
+      config: { steps: 50_000, refSteps: 10, evalEvery: 50 },
+      name: 'long run to cancel',
+    });
+    const id = runIds[0];
+    const { page, errors } = await openApp(browser, web, `#/runs/${id}`);
+    await page.waitForSelector('[data-testid="run-view"][data-status="running"]', { timeout: 60_000 });
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="chart-loss"]')?.getAttribute('data-points')) > 0, null, {
+      timeout: 60_000,
+    });
+    // The rail shows one running run.
+    expect(await page.textContent('[data-testid="running-badge"]')).toBe('1');
+    await page.click('[data-testid="cancel-run"]');
+    await page.waitForSelector('[data-testid="run-view"][data-status="cancelled"]', { timeout: 30_000 });
+    expect(await waitForRuns(web, [id])).toEqual(['cancelled']);
+    await page.waitForSelector('[data-testid="running-badge"]', { state: 'detached', timeout: 10_000 });
+    await screenshot(page, 'cancelled-run');
+    expect(errors).toEqual([]);
+  });
+
   it('rename: the field takes the typing (no shortcut), Enter saves once, Esc cancels', async () => {
-    const id = await finishedRun('old name');
+    const id = await finishedRun(web, 'old name');
     const { page, errors } = await openApp(browser, web, `#/runs/${id}`);
     await page.waitForSelector('[data-testid="run-view"][data-status="done"]');
     const updates = recordCalls(page, 'runs:update');
@@ -75,26 +168,8 @@ describe('run page fixes', () => {
     expect(errors).toEqual([]);
   });
 
-  it('letter shortcuts wait while a confirm dialog is open', async () => {
-    const id = await finishedRun('dialog run');
-    const { page, errors } = await openApp(browser, web, `#/runs/${id}`);
-    await page.waitForSelector('[data-testid="run-view"][data-status="done"]');
-    await page.click('[data-testid="delete-run"]');
-    await page.waitForSelector('[data-testid="confirm-dialog"]');
-    await page.keyboard.press('n');
-    await page.keyboard.press('/');
-    await page.waitForTimeout(200);
-    expect(page.url()).toMatch(new RegExp(`#/runs/${id}$`));
-    await page.keyboard.press('Escape');
-    await page.waitForSelector('[data-testid="confirm-dialog"]', { state: 'detached' });
-    expect(web.lab.store.runs.get(id)).toBeTruthy();
-    await page.keyboard.press('n');
-    await page.waitForSelector('[data-testid="launcher"]');
-    expect(errors).toEqual([]);
-  });
-
   it('a run deleted elsewhere: its page says so in place, the list drops it, no 404s', async () => {
-    const id = await finishedRun('to be deleted');
+    const id = await finishedRun(web, 'to be deleted');
     const runPage = await openApp(browser, web, `#/runs/${id}`);
     await runPage.page.waitForSelector('[data-testid="run-view"][data-status="done"]');
     await runPage.page.waitForFunction(() => Number(document.querySelector('[data-testid="heatmap"]')?.getAttribute('data-frames')) > 0);
@@ -115,7 +190,7 @@ describe('run page fixes', () => {
   });
 
   it('a failed notes save clears "saving…" and shows the error', async () => {
-    const id = await finishedRun('notes run');
+    const id = await finishedRun(web, 'notes run');
     const { page, errors } = await openApp(browser, web, `#/runs/${id}`);
     await page.waitForSelector('[data-testid="run-view"][data-status="done"]');
     await page.route('**/api/runs:update', (route) =>
@@ -185,37 +260,6 @@ describe('run page fixes', () => {
     await api(web, 'runs:cancel', { id });
     expect(await waitForRuns(web, [id])).toEqual(['cancelled']);
     await page.waitForSelector('[data-testid="run-view"][data-status="cancelled"]');
-    expect(errors).toEqual([]);
-  });
-
-  it('launcher: plain validation messages, a K² warning, tag length next to the tags field, Table 1 seeds', async () => {
-    const { page, errors } = await openApp(browser, web, '#/experiments');
-    await page.waitForSelector('[data-testid="launcher"]');
-    await page.fill('#cfg-K', '2.5');
-    await page.click('[data-testid="launch"]');
-    await page.waitForSelector('[data-testid="error-K"]');
-    expect(await page.textContent('[data-testid="error-K"]')).toBe('K must be a whole number');
-    await page.fill('#cfg-K', '600');
-    await page.waitForFunction(() => document.querySelector('[data-testid="error-K"]')?.textContent === 'K must be at most 512');
-    await page.fill('#cfg-K', '200');
-    await page.waitForSelector('[data-testid="error-K"]', { state: 'detached' });
-    expect(await page.textContent('[data-testid="warning-K"]')).toContain('K²');
-    await page.fill('#cfg-K', '20');
-    await page.waitForSelector('[data-testid="warning-K"]', { state: 'detached' });
-
-    await page.fill('[data-testid="field-tags"]', `ok, ${'x'.repeat(60)}`);
-    await page.click('[data-testid="launch"]');
-    await page.waitForSelector('[data-testid="error-tags"]');
-    expect(await page.textContent('[data-testid="error-tags"]')).toContain('at most 50 characters');
-    expect(page.url()).toMatch(/#\/experiments/);
-
-    await page.fill('[data-testid="table1-seeds"]', '25');
-    await page.waitForSelector('[data-testid="error-table1-seeds"]');
-    expect(await page.isDisabled('[data-testid="preset-table1"]')).toBe(true);
-    expect(await page.textContent('[data-testid="preset-table1"]')).not.toMatch(/Launch \d+ runs/);
-    await page.fill('[data-testid="table1-seeds"]', '2');
-    await page.waitForSelector('[data-testid="error-table1-seeds"]', { state: 'detached' });
-    expect((await page.textContent('[data-testid="preset-table1"]'))?.trim()).toBe('Launch 36 runs');
     expect(errors).toEqual([]);
   });
 });

@@ -1,12 +1,12 @@
 /**
- * Compare follows a selection that changes while it is open (charts redraw from the new runs, a running run keeps
- * updating); labels and seed groups tell apart configs that differ in any field; the CSV names the loss function
- * `loss_fn`. Sweeps that vary other fields than (mask, loss) render one row per cell, live and from the summary,
- * with CSV export; masks keep their decimals; an unknown sweep says so; the grid scrolls in a narrow window.
+ * Sweeps: a Table 1 sweep rendered as the grid beside the paper's numbers, with CSV; the Table 1 preset launched from
+ * the UI, a cell opening the compare view of its runs; the grid scrolling inside its panel in a narrow window;
+ * sweeps over other fields than (mask, loss) as one row per cell, live and from the summary, with CSV; masks keep
+ * their decimals; an unknown sweep says so.
  */
 import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { api, openApp, screenshot, until, waitForRuns, type WebLab, withWebLabAndChromium } from './harness';
 
 let web: WebLab;
@@ -16,85 +16,89 @@ withWebLabAndChromium((w, b) => {
   browser = b;
 });
 
-type Hooks = { charts: Map<string, { isDisposed(): boolean; getOption(): { series: { id: string; data: unknown[] }[] } }> };
-
-/** The raw series of one compare chart: run id → number of points drawn. */
-async function drawn(page: Page, metric: string): Promise<Record<string, number>> {
-  return page.evaluate((m) => {
-    const c = (window as unknown as { __dpoLab?: Hooks }).__dpoLab?.charts.get(`compare-chart-${m}`);
-    if (!c || c.isDisposed()) return {};
-    const out: Record<string, number> = {};
-    for (const s of c.getOption().series ?? []) if (String(s.id).startsWith('raw-')) out[String(s.id).slice(4)] = s.data?.length ?? 0;
-    return out;
-  }, metric);
-}
-
-/** Waits until the chart draws exactly these runs, each with points. */
-async function waitDrawn(page: Page, metric: string, ids: number[]): Promise<Record<string, number>> {
-  const want = ids.map(String).sort().join();
-  return until(
-    async () => {
-      const d = await drawn(page, metric);
-      const keys = Object.keys(d).sort().join();
-      return keys === want && Object.values(d).every((n) => n > 0) ? d : null;
-    },
-    `${metric} chart to draw runs ${want}`,
-    30_000,
-    150,
-  );
-}
-
-async function go(page: Page, hash: string): Promise<void> {
-  await page.evaluate((h) => (location.hash = h), hash);
-}
-
-describe('compare and sweeps fixes', () => {
-  it('compare follows a selection changed in place, keeps a running run live, labels differing configs', async () => {
-    const { runIds: six } = await api<{ runIds: number[] }>(web, 'runs:start', {
-      kind: 'synthetic',
-      config: { steps: 40, refSteps: 5, evalEvery: 10 },
-      losses: ['dpo', 'bdpo', 'nbdpo-asymm', 'nbdpo-symm', 'nbdpo2-asymm', 'nbdpo2-symm'],
+describe('sweeps', () => {
+  it('renders a Table 1 sweep as the grid', async () => {
+    const { sweepId, runIds } = await api<{ sweepId: number; runIds: number[] }>(web, 'sweeps:start', {
+      preset: 'table1',
+      seeds: 1,
+      steps: 30,
+      base: { refSteps: 10, evalEvery: 10 },
     });
-    expect(six.length).toBe(6);
-    expect((await waitForRuns(web, six)).every((s) => s === 'done')).toBe(true);
+    expect(runIds.length).toBe(18);
+    const statuses = await waitForRuns(web, runIds, 120_000);
+    expect(statuses.every((s) => s === 'done')).toBe(true);
 
-    const { page, errors } = await openApp(browser, web, `#/compare?ids=${six.join(',')}`);
-    await page.waitForFunction(() => document.querySelector('[data-testid="compare-view"] h1')?.textContent?.includes('Compare 6 runs'));
-    await waitDrawn(page, 'expectedUtility', six);
-
-    // Narrow the selection without a reload, then widen it again: the charts follow both times.
-    await go(page, `#/compare?ids=${six.slice(0, 3).join(',')}`);
-    await page.waitForFunction(() => document.querySelector('[data-testid="compare-view"] h1')?.textContent?.includes('Compare 3 runs'));
-    await waitDrawn(page, 'expectedUtility', six.slice(0, 3));
-    await go(page, `#/compare?ids=${six.join(',')}`);
-    await page.waitForFunction(() => document.querySelector('[data-testid="compare-view"] h1')?.textContent?.includes('Compare 6 runs'));
-    await waitDrawn(page, 'expectedUtility', six);
-    await waitDrawn(page, 'loss', six);
-
-    // Quick switches back and forth: the last selection wins.
-    await go(page, `#/compare?ids=${six.slice(0, 2).join(',')}`);
-    await go(page, `#/compare?ids=${six.slice(0, 4).join(',')}`);
-    await go(page, `#/compare?ids=${six.slice(0, 2).join(',')}`);
-    await go(page, `#/compare?ids=${six.slice(0, 5).join(',')}`);
-    await page.waitForFunction(() => document.querySelector('[data-testid="compare-view"] h1')?.textContent?.includes('Compare 5 runs'));
-    await waitDrawn(page, 'loss', six.slice(0, 5));
-    await page.waitForTimeout(500);
-    expect(await page.textContent('[data-testid="compare-view"] h1')).toContain('Compare 5 runs');
-    expect(Object.keys(await drawn(page, 'loss')).sort()).toEqual(six.slice(0, 5).map(String).sort());
-
-    // A running run added in place keeps growing on the chart.
-    const { runIds: live } = await api<{ runIds: number[] }>(web, 'runs:start', {
-      kind: 'synthetic',
-      config: { steps: 50_000, refSteps: 5, evalEvery: 50 },
-      name: 'live run for compare',
+    const { page, errors } = await openApp(browser, web, `#/sweeps/${sweepId}`);
+    await page.waitForSelector('[data-testid="table1-grid"]');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="table1-grid"] td[data-mean]:not([data-mean=""])').length === 18, null, {
+      timeout: 15_000,
     });
-    const running = live[0];
-    await until(() => web.lab.store.runs.statusOf(running) === 'running', 'the live run to start', 60_000);
-    await go(page, `#/compare?ids=${[...six.slice(0, 2), running].join(',')}`);
-    const first = await waitDrawn(page, 'loss', [...six.slice(0, 2), running]);
-    await until(async () => ((await drawn(page, 'loss'))[running] ?? 0) > first[running] + 5, 'the live run to grow on the chart', 30_000, 200);
-    await api(web, 'runs:cancel', { id: running });
-    expect(await waitForRuns(web, [running])).toEqual(['cancelled']);
+    const cell = await page.textContent('[data-testid="cell-0.2-nbdpo-symm"]');
+    expect(cell).toContain('paper 5.30');
+    expect(cell).toContain('n=1');
+    expect(await page.textContent('[data-testid="sweep-progress"]')).toContain('18/18');
+    await screenshot(page, 'sweep-grid');
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-grid-csv"]')]);
+    const csv = fs.readFileSync(await download.path(), 'utf8').trim().split(/\r?\n/);
+    expect(csv[0].startsWith('mask,dpo mean,dpo std,dpo n,dpo paper')).toBe(true);
+    expect(csv.length).toBe(4);
+    expect(errors).toEqual([]);
+  });
+
+  it('the Table 1 preset launched from the UI fills its grid; a cell opens the compare view of its runs', async () => {
+    const { page, errors } = await openApp(browser, web, '#/experiments');
+    await page.waitForSelector('[data-testid="launcher"]');
+    await page.fill('#cfg-steps', '15');
+    await page.fill('#cfg-refSteps', '5');
+    await page.fill('#cfg-evalEvery', '5');
+    await page.fill('#t1seeds', '1');
+    await page.click('[data-testid="preset-table1"]');
+    await page.click('[data-testid="confirm-ok"]');
+    await page.waitForURL(/#\/sweeps\/\d+/);
+    const sweepId = Number(/#\/sweeps\/(\d+)/.exec(page.url())![1]);
+    await until(() => web.lab.store.sweeps.get(sweepId)?.status === 'done', 'the sweep to finish', 90_000);
+    const sweep = web.lab.store.sweeps.get(sweepId)!;
+    expect(sweep.runIds).toHaveLength(18);
+    expect(sweep.preset).toBe('table1');
+    await page.waitForFunction(() => document.querySelector('[data-testid="cell-0.4-bdpo"]')?.getAttribute('data-mean') !== '', null, { timeout: 20_000 });
+    const shown = Number(await page.getAttribute('[data-testid="cell-0.4-bdpo"]', 'data-mean'));
+    const run = web.lab.store.runs.list({ sweepId, loss: 'bdpo' }).find((r) => r.config.mask === 0.4)!;
+    expect(shown).toBeCloseTo(run.final!.expectedUtility, 6);
+    await page.click('[data-testid="cell-0.4-bdpo"] a');
+    await page.waitForURL(new RegExp(`#/compare\\?ids=${run.id}$`));
+    await page.waitForSelector('[data-testid="compare-view"]');
+    await screenshot(page, 'table1-cell-compare');
+    expect(errors).toEqual([]);
+  });
+
+  it('the Table 1 grid scrolls inside its panel at 1024×700', async () => {
+    const { sweepId, runIds } = await api<{ sweepId: number; runIds: number[] }>(web, 'sweeps:start', {
+      preset: 'table1',
+      seeds: 1,
+      steps: 20,
+      base: { refSteps: 5, evalEvery: 10 },
+    });
+    await waitForRuns(web, runIds, 120_000);
+    const { page, errors } = await openApp(browser, web, `#/sweeps/${sweepId}`, { width: 1024, height: 700 });
+    await page.waitForSelector('[data-testid="table1-grid"]');
+    const box = await page.evaluate(() => {
+      const grid = document.querySelector('[data-testid="table1-grid"]')!;
+      const scroller = grid.parentElement!;
+      const panel = scroller.closest('.panel')!;
+      return {
+        panelRight: panel.getBoundingClientRect().right,
+        width: window.innerWidth,
+        scroll: getComputedStyle(scroller).overflowX,
+        headers: [...grid.querySelectorAll('thead th')].map((th) => th.textContent!.trim()),
+      };
+    });
+    expect(box.panelRight).toBeLessThanOrEqual(box.width);
+    expect(box.scroll).toBe('auto');
+    expect(box.headers.some((h) => h.includes('bdpo'))).toBe(true);
+    // The last column can be scrolled into view.
+    await page.locator('[data-testid="table1-grid"] thead th').last().scrollIntoViewIfNeeded();
+    expect(await page.locator('[data-testid="table1-grid"] thead th').last().isVisible()).toBe(true);
     expect(errors).toEqual([]);
     await page.context().close();
   });
@@ -169,37 +173,6 @@ describe('compare and sweeps fixes', () => {
     await page.waitForSelector('[data-testid="sweep-not-found"]');
     expect(await page.textContent('[data-testid="sweep-not-found"]')).toContain('999');
     expect(await page.$('[data-testid="sweep-progress"]')).toBeNull();
-    expect(errors).toEqual([]);
-    await page.context().close();
-  });
-
-  it('the Table 1 grid scrolls inside its panel at 1024×700', async () => {
-    const { sweepId, runIds } = await api<{ sweepId: number; runIds: number[] }>(web, 'sweeps:start', {
-      preset: 'table1',
-      seeds: 1,
-      steps: 20,
-      base: { refSteps: 5, evalEvery: 10 },
-    });
-    await waitForRuns(web, runIds, 120_000);
-    const { page, errors } = await openApp(browser, web, `#/sweeps/${sweepId}`, { width: 1024, height: 700 });
-    await page.waitForSelector('[data-testid="table1-grid"]');
-    const box = await page.evaluate(() => {
-      const grid = document.querySelector('[data-testid="table1-grid"]')!;
-      const scroller = grid.parentElement!;
-      const panel = scroller.closest('.panel')!;
-      return {
-        panelRight: panel.getBoundingClientRect().right,
-        width: window.innerWidth,
-        scroll: getComputedStyle(scroller).overflowX,
-        headers: [...grid.querySelectorAll('thead th')].map((th) => th.textContent!.trim()),
-      };
-    });
-    expect(box.panelRight).toBeLessThanOrEqual(box.width);
-    expect(box.scroll).toBe('auto');
-    expect(box.headers.some((h) => h.includes('bdpo'))).toBe(true);
-    // The last column can be scrolled into view.
-    await page.locator('[data-testid="table1-grid"] thead th').last().scrollIntoViewIfNeeded();
-    expect(await page.locator('[data-testid="table1-grid"] thead th').last().isVisible()).toBe(true);
     expect(errors).toEqual([]);
     await page.context().close();
   });

@@ -1,0 +1,55 @@
+/** The launcher: plain validation messages next to each field, a K² warning, tag length, Table 1 seeds; clone mode. */
+import { describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { SyntheticConfigSchema } from '@shared/synthetic-config';
+import { finishedRun, openApp, until, type WebLab, withWebLabAndChromium } from './harness';
+
+let web: WebLab;
+let browser: Browser;
+withWebLabAndChromium((w, b) => {
+  web = w;
+  browser = b;
+});
+
+describe('launcher', () => {
+  it('launcher: plain validation messages, a K² warning, tag length next to the tags field, Table 1 seeds', async () => {
+    const { page, errors } = await openApp(browser, web, '#/experiments');
+    await page.waitForSelector('[data-testid="launcher"]');
+    await page.fill('#cfg-K', '2.5');
+    await page.click('[data-testid="launch"]');
+    await page.waitForSelector('[data-testid="error-K"]');
+    expect(await page.textContent('[data-testid="error-K"]')).toBe('K must be a whole number');
+    await page.fill('#cfg-K', '600');
+    await page.waitForFunction(() => document.querySelector('[data-testid="error-K"]')?.textContent === 'K must be at most 512');
+    await page.fill('#cfg-K', '200');
+    await page.waitForSelector('[data-testid="error-K"]', { state: 'detached' });
+    expect(await page.textContent('[data-testid="warning-K"]')).toContain('K²');
+    await page.fill('#cfg-K', '20');
+    await page.waitForSelector('[data-testid="warning-K"]', { state: 'detached' });
+
+    await page.fill('[data-testid="field-tags"]', `ok, ${'x'.repeat(60)}`);
+    await page.click('[data-testid="launch"]');
+    await page.waitForSelector('[data-testid="error-tags"]');
+    expect(await page.textContent('[data-testid="error-tags"]')).toContain('at most 50 characters');
+    expect(page.url()).toMatch(/#\/experiments/);
+
+    await page.fill('[data-testid="table1-seeds"]', '25');
+    await page.waitForSelector('[data-testid="error-table1-seeds"]');
+    expect(await page.isDisabled('[data-testid="preset-table1"]')).toBe(true);
+    expect(await page.textContent('[data-testid="preset-table1"]')).not.toMatch(/Launch \d+ runs/);
+    await page.fill('[data-testid="table1-seeds"]', '2');
+    await page.waitForSelector('[data-testid="error-table1-seeds"]', { state: 'detached' });
+    expect((await page.textContent('[data-testid="preset-table1"]'))?.trim()).toBe('Launch 36 runs');
+    expect(errors).toEqual([]);
+  });
+
+  it('Defaults after a clone leaves clone mode', async () => {
+    const id = await finishedRun(web, 'to clone', { steps: 40, refSteps: 10, evalEvery: 10 });
+    const { page, errors } = await openApp(browser, web, `#/experiments?from=${id}`);
+    await until(async () => (await page.inputValue('#cfg-steps')) === '40', 'the clone to fill the form', 10_000);
+    await page.click('[data-testid="defaults"]');
+    await page.waitForFunction(() => !location.hash.includes('from='), null, { timeout: 5000 });
+    expect(await page.inputValue('#cfg-steps')).toBe(String(SyntheticConfigSchema.parse({}).steps));
+    expect(errors).toEqual([]);
+  });
+});
