@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { inspectLosses, parseLossInspectJson } from '../../src-main/engine/losses/inspect';
 import { LossInspectInputSchema } from '@shared/loss-inspect';
 import { LOSS_NAMES } from '@shared/losses';
+import { SyntheticConfigSchema } from '@shared/synthetic-config';
 
 const WORKED = { logp_w: [-2.0], logp_l: [-3.0], ref_w: [-2.5], ref_l: [-2.8] };
 
@@ -84,11 +85,10 @@ describe('inspectLosses', () => {
 });
 
 describe('LossInspectInputSchema', () => {
-  it('applies the defaults', () => {
+  it('defaults β, clip and ε to the run config defaults, so loss --input and a default run compute the same losses', () => {
+    const run = SyntheticConfigSchema.parse({});
     const v = LossInspectInputSchema.parse(WORKED);
-    expect(v.beta).toBe(1);
-    expect(v.clip).toBe(0.5);
-    expect(v.label_smoothing).toBe(0);
+    expect([v.beta, v.clip, v.label_smoothing]).toEqual([run.beta, run.clip, run.labelSmoothing]);
     expect(v.losses).toBeUndefined();
   });
 
@@ -123,6 +123,6 @@ describe('parseLossInspectJson', () => {
 
   it('returns the validated input with defaults', () => {
     const v = parseLossInspectJson(JSON.stringify({ ...WORKED, losses: ['bdpo'] }), 'x');
-    expect(v).toEqual({ ...WORKED, beta: 1, clip: 0.5, label_smoothing: 0, losses: ['bdpo'] });
+    expect(v).toEqual(LossInspectInputSchema.parse({ ...WORKED, losses: ['bdpo'] }));
   });
 });

@@ -95,16 +95,18 @@ describe('computeTheory', () => {
   });
 
   it('validates its input and fills defaults', () => {
-    expect(TheoryInputSchema.parse({})).toEqual({ muP: 45, muQ: 55, variance: 100, n: 100, sampling: 'uniform' });
+    // With nothing given, the explorer opens on the paper's first Figure 1 panel.
+    expect(TheoryInputSchema.parse({})).toMatchObject(FIGURE1_PRESETS[0].input);
     expect(TheoryInputSchema.safeParse({ n: 1 }).error?.issues[0].message).toBe('n must be at least 2');
     expect(TheoryInputSchema.safeParse({ variance: 0 }).error?.issues[0].message).toBe('variance must be > 0');
     expect(TheoryInputSchema.safeParse({ sampling: 'x' }).success).toBe(false);
     expect(() => computeTheory({ n: 1 })).toThrow();
-    expect(FIGURE1_PRESETS.map((p) => [p.input.muP, p.input.muQ])).toEqual([
-      [45, 55],
-      [30, 70],
-      [48, 52],
-    ]);
+    // Every preset is an input the schema takes as it is, and computes without NaN.
+    for (const p of FIGURE1_PRESETS) {
+      expect(TheoryInputSchema.parse(p.input)).toMatchObject(p.input);
+      for (const x of computeTheory(p.input).w) expect(Number.isFinite(x)).toBe(true);
+    }
+    expect(new Set(FIGURE1_PRESETS.map((p) => p.id)).size).toBe(FIGURE1_PRESETS.length);
   });
 
   it('does not underflow to NaN for far-apart centres', () => {
