@@ -167,7 +167,7 @@ async function runJob(job: Job, sink: WorkerSink): Promise<void> {
       const s = datasetSummary(dataset);
       send({ type: 'artifact', runId: r.runId, kind: 'dataset', name: 'dataset.json', content: JSON.stringify(dataset) });
       log(r.runId, `dataset ${r.dataset === undefined ? `drawn from seed ${r.config.seed}` : 'given'}: ${dataset.pairs.length} pairs, ${s.maskedCells} masked cells`);
-      return { config: r.config, dataset };
+      return { config: r.config, dataset, datasetIsGenerated: r.dataset === undefined };
     });
   } catch (err) {
     for (const runId of ids) send({ type: 'runFailed', runId, error: (err as Error).message ?? String(err) });

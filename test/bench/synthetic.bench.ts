@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { MemorySink } from '../../src-main/engine/sink';
 import { SyntheticConfigSchema, type SyntheticConfig } from '@shared/synthetic-config';
-import { runSyntheticBatch } from '../../src-main/engine/synthetic/experiment';
+import { emptyStepTimings, runSyntheticBatch, type StepTimings } from '../../src-main/engine/synthetic/experiment';
 import { table1Configs } from '../../src-main/engine/synthetic/sweep';
 import { summariseRuns } from '@shared/sweeps';
 import { table1Text } from '../../src-main/cli/table1-text';
@@ -25,11 +25,12 @@ async function useBackend(name: 'cpu' | 'wasm'): Promise<void> {
 }
 
 /** Seconds for runSyntheticBatch on these configs (a sink that drops rows, like a worker that is not watched). */
-async function timeRuns(configs: SyntheticConfig[]): Promise<{ seconds: number; results: Awaited<ReturnType<typeof runSyntheticBatch>> }> {
+async function timeRuns(configs: SyntheticConfig[], timings?: StepTimings): Promise<{ seconds: number; results: Awaited<ReturnType<typeof runSyntheticBatch>> }> {
   const t0 = performance.now();
   const results = await runSyntheticBatch(
     configs.map((config) => ({ config })),
     new MemorySink(false),
+    { timings },
   );
   return { seconds: (performance.now() - t0) / 1000, results };
 }
@@ -58,10 +59,23 @@ export async function syntheticBench(): Promise<BenchRow[]> {
   const fastest = probeRate.wasm >= probeRate.cpu ? 'wasm' : 'cpu';
   await useBackend(fastest);
   const sweep = table1Configs({ seeds: 5, steps: 1000 });
-  const { seconds, results } = await timeRuns(sweep);
+  const timings = emptyStepTimings();
+  const { seconds, results } = await timeRuns(sweep, timings);
   const runSteps = sweep.reduce((s, c) => s + c.refSteps + c.steps, 0);
   const note = `90 runs × (300 warm-up + 1000) steps, batch 64, logEvery 1, evalEvery 10`;
   rows.push({ name: 'synthetic: Table 1 sweep wall time', backend: fastest, value: seconds, unit: 's', note });
+  const STEP_NOTES: Record<keyof StepTimings, string> = {
+    sample: 'minibatch indices and πref values (host), upload',
+    forward: 'policy log-probs of all runs',
+    loss: 'per-pair loss and ∂L/∂log π (autodiff per loss group), standard metrics',
+    paramGrads: 'scatter, backward (total and chosen), gradient norms',
+    adam: 'Adam update',
+    readback: 'pack and read the one buffer per step',
+    host: 'finite check, metric rows to the sink',
+  };
+  for (const [step, ms] of Object.entries(timings) as [keyof StepTimings, number][]) {
+    rows.push({ name: `synthetic:   ${step}`, backend: fastest, value: ms / 1000, unit: 's', note: STEP_NOTES[step] });
+  }
   rows.push({ name: 'synthetic: Table 1 sweep', backend: fastest, value: sweep.length / seconds, unit: 'runs/s' });
   rows.push({ name: 'synthetic: Table 1 sweep', backend: fastest, value: runSteps / seconds, unit: 'run-steps/s' });
   console.log(`\nTable 1 (final expectedUtility, mean ± std over 5 seeds; paper in parentheses), ${fastest} backend, ${seconds.toFixed(1)} s:\n`);

@@ -46,6 +46,8 @@ export interface SyntheticRunInput {
   config: SyntheticConfig;
   /** Train on this dataset instead of generating one from the config's seed (K and alpha must agree). */
   dataset?: SyntheticDataset;
+  /** `dataset` is what generateDataset(config) returns, made by the caller already: used as is, unchecked. */
+  datasetIsGenerated?: boolean;
 }
 
 export interface SyntheticResult {
@@ -106,7 +108,10 @@ function prepare(index: number, input: SyntheticRunInput): Prepared {
   const config = SyntheticConfigSchema.parse(input.config);
   let dataset: SyntheticDataset;
   let dataKey: string;
-  if (input.dataset) {
+  if (input.dataset && input.datasetIsGenerated) {
+    dataset = input.dataset;
+    dataKey = `gen:${config.mask}:${config.pairsPerPrompt}`;
+  } else if (input.dataset) {
     dataset = parseDatasetForConfig(input.dataset, config, `runs[${index}].dataset`);
     dataKey = `file:${exportDataset(dataset)}`; // by content: each run of a launch may get its own copy
   } else {
