@@ -3,7 +3,11 @@
  * log-probs in, per-pair losses and ∂L/∂logp out, computed by the trainers' own loss code.
  */
 import { z } from 'zod';
-import { LOSS_NAMES, unknownLossMessage } from './losses';
+import { LOSS_NAMES, unknownLossMessage, type LossName } from './losses';
+import { TRL_LOSS_TYPES, type TrlLossType } from './trl';
+
+/** Names `losses` takes: the lab's own, and TRL's loss_type names (trl.ts; resolved with label_smoothing). */
+const INSPECT_LOSS_NAMES = [...new Set<string>([...LOSS_NAMES, ...TRL_LOSS_TYPES])] as [LossName | TrlLossType, ...(LossName | TrlLossType)[]];
 
 // Messages leave out the field name: describeIssues() prefixes each with its path (e.g. "logp_w[2]: ...").
 const logps = z
@@ -31,7 +35,7 @@ export const LossInspectInputSchema = z
     label_smoothing: z.number().min(0, 'must be in [0, 0.5)').lt(0.5, 'must be in [0, 0.5)').default(0),
     losses: z
       .array(
-        z.enum(LOSS_NAMES, { error: (iss) => unknownLossMessage(String(iss.input)) }),
+        z.enum(INSPECT_LOSS_NAMES, { error: (iss) => `${unknownLossMessage(String(iss.input))} (or TRL's ${TRL_LOSS_TYPES.join(', ')})` }),
       )
       .min(1, `must name at least one loss (omit it for all: ${LOSS_NAMES.join(', ')})`)
       .optional(),

@@ -13,6 +13,7 @@ import { startWebServer } from '../server/server';
 import { BACKEND_PREFERENCES } from '@shared/backends';
 import { SyntheticConfigSchema } from '@shared/synthetic-config';
 import { EXIT } from '@shared/errors';
+import { canonicalLossName } from '@shared/trl';
 import { addSchemaOptions, CliInputError, valuesFromFlags } from './options';
 import { call, CliCommandError, lifecycle, openComputeLab, openLab, print, readInput, waitForRuns, type GlobalOpts } from './common';
 export { lifecycle } from './common';
@@ -44,7 +45,9 @@ export function buildProgram(): Command {
     SyntheticConfigSchema,
   ).action(async (flags: Record<string, unknown>, cmd: Command) => {
     const g = cmd.optsWithGlobals<GlobalOpts>();
-    const config = valuesFromFlags(SyntheticConfigSchema, flags);
+    // --loss also takes TRL's loss_type names (sigmoid: dpo, or cdpo when --label-smoothing > 0); runs store ours.
+    const loss = typeof flags.loss === 'string' ? canonicalLossName(flags.loss, Number(flags.labelSmoothing ?? 0)) : flags.loss;
+    const config = valuesFromFlags(SyntheticConfigSchema, { ...flags, loss });
     let dataset: unknown;
     if (typeof flags.dataset === 'string') {
       const { text, source } = readInput(flags.dataset);

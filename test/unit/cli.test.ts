@@ -98,6 +98,29 @@ describe('dpo-lab CLI (in process)', () => {
     expect(out['nbdpo-asymm'].grad_l[0]).toBeCloseTo(0.331812, 5);
   });
 
+  it("takes TRL's loss_type names: --loss sigmoid --label-smoothing runs cdpo; loss --input keys them as asked", async () => {
+    const small = ['--steps', '5', '--ref-steps', '2', '--k', '4', '--pairs-per-prompt', '4', '--json'];
+    // (sigmoid at ε = 0 → dpo is trl-parity.test.ts's; one run shows the CLI applies the mapping with its ε)
+    const smoothed = await lab(['run', 'synthetic', '--loss', 'sigmoid', '--label-smoothing', '0.1', ...small]);
+    expect(smoothed.code, smoothed.stderr).toBe(0);
+    const { runId } = JSON.parse(smoothed.stdout) as { runId: number };
+    // stored under the lab's own name
+    const runs = JSON.parse((await lab(['runs', '--json'])).stdout) as { id: number; loss: string; config: object }[];
+    expect(runs.find((r) => r.id === runId)).toMatchObject({ loss: 'cdpo', config: { loss: 'cdpo', labelSmoothing: 0.1 } });
+
+    const file = tmp.file('trl-pairs.json');
+    fs.writeFileSync(file, JSON.stringify({ logp_w: [-2], logp_l: [-3], ref_w: [-2.5], ref_l: [-2.8], label_smoothing: 0.1, losses: ['sigmoid', 'cdpo'] }));
+    const r = await lab(['loss', '--input', file]);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as Record<string, { loss: number[] }>;
+    expect(Object.keys(out)).toEqual(['sigmoid', 'cdpo']);
+    expect(out.sigmoid).toEqual(out.cdpo);
+    fs.writeFileSync(file, JSON.stringify({ logp_w: [-2], logp_l: [-3], ref_w: [-2.5], ref_l: [-2.8], losses: ['robust'] }));
+    const bad = await lab(['loss', '--input', file]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/losses\[0\]: unknown loss "robust"; valid losses: dpo, .* \(or TRL's sigmoid, ipo, hinge\)/);
+  });
+
   it('loss --input names the file and the offending field, exit code 2', async () => {
     const file = tmp.file('bad-pairs.json');
     fs.writeFileSync(file, JSON.stringify({ logp_w: [-2, -1], logp_l: [-3], ref_w: [-2.5], ref_l: [-2.8] }));

@@ -1,7 +1,8 @@
 import * as tf from '../tf';
 import { parseJsonText } from '../../util/json-file';
 import { lossAndLogpGrads } from './diagnostics';
-import { LOSS_NAMES, type LossName } from '@shared/losses';
+import { LOSS_NAMES, isLossName, type LossName } from '@shared/losses';
+import { fromTrlLossType } from '@shared/trl';
 import { LossInspectInputSchema, type LossInspectInput, type LossInspectInputRaw, type LossInspectResult } from '@shared/loss-inspect';
 import { formatZodIssues } from '@shared/errors';
 import { LOSSES } from './registry';
@@ -30,13 +31,16 @@ function assertBdpoDefined(lw: readonly number[], ll: readonly number[]): void {
  * Per-pair losses and ∂L/∂logp for each requested loss (all when `losses` is omitted), from tfjs autodiff
  * through the same definitions and lossAndLogpGrads the trainers use. Accepts raw input (validated here)
  * or the output of parseLossInspectJson. Throws on any non-finite result rather than returning NaN.
+ * A TRL loss_type name (`sigmoid`, see @shared/trl) computes the lab's loss with the same formula, given
+ * label_smoothing, and its result is keyed by the name as requested.
  */
 export function inspectLosses(input: LossInspectInputRaw | LossInspectInput): Record<string, LossInspectResult> {
   const parsed = LossInspectInputSchema.safeParse(input);
   if (!parsed.success) throw new Error(`invalid loss input: ${formatZodIssues(parsed.error)}`);
   const v = parsed.data;
-  const names: readonly LossName[] = v.losses ?? LOSS_NAMES;
-  if (names.includes('bdpo')) assertBdpoDefined(v.logp_w, v.logp_l);
+  const requested: readonly string[] = v.losses ?? LOSS_NAMES;
+  const lossOf = (name: string): LossName => (isLossName(name) ? name : fromTrlLossType(name, v.label_smoothing).loss);
+  if (requested.some((n) => lossOf(n) === 'bdpo')) assertBdpoDefined(v.logp_w, v.logp_l);
   const hyper: LossHyper = { beta: v.beta, clip: v.clip, labelSmoothing: v.label_smoothing };
 
   const out: Record<string, LossInspectResult> = {};
@@ -47,8 +51,8 @@ export function inspectLosses(input: LossInspectInputRaw | LossInspectInput): Re
     refL: tf.tensor1d(v.ref_l),
   };
   try {
-    for (const name of names) {
-      const r = lossAndLogpGrads(LOSSES[name], inputs, hyper);
+    for (const name of requested) {
+      const r = lossAndLogpGrads(LOSSES[lossOf(name)], inputs, hyper);
       const result: LossInspectResult = {
         loss: Array.from(r.perPair.dataSync()),
         grad_w: Array.from(r.gw.dataSync()),
