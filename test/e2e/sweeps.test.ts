@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import type { Browser } from 'playwright-core';
+import { paperTable1 } from '@shared/paper';
 import { api, openApp, screenshot, until, waitForRuns, type WebLab, withWebLabAndChromium } from './harness';
 
 let web: WebLab;
@@ -34,7 +35,7 @@ describe('sweeps', () => {
       timeout: 15_000,
     });
     const cell = await page.textContent('[data-testid="cell-0.2-nbdpo-symm"]');
-    expect(cell).toContain('paper 5.30');
+    expect(cell).toContain(`paper ${paperTable1(0.2, 'nbdpo-symm')!.toFixed(2)}`);
     expect(cell).toContain('n=1');
     expect(await page.textContent('[data-testid="sweep-progress"]')).toContain('18/18');
     await screenshot(page, 'sweep-grid');
