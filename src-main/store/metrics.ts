@@ -106,19 +106,45 @@ export class MetricStore {
   }
 
   private insertSnapshot: Statement<unknown[]> | null = null;
+  private pendingSnapshots: [runId: number, name: string, step: number, shape: string, data: Buffer][] = [];
 
+  /**
+   * Stores a matrix. Snapshots arriving together (a sweep sends ~10⁴: one per run and eval) are committed together
+   * at the end of the current tick, in one transaction instead of one each; reads through this store see them at
+   * once. A snapshot whose run is gone by then is dropped.
+   */
   appendSnapshot(runId: number, step: number, name: string, matrix: number[][]): void {
     const rows = matrix.length;
     const cols = rows ? matrix[0].length : 0;
     const flat = new Float32Array(rows * cols);
     matrix.forEach((row, i) => flat.set(row, i * cols));
-    // prepared once: a sweep stores ~10⁴ snapshots
-    this.insertSnapshot ??= this.db.prepare(`INSERT OR REPLACE INTO snapshots (run_id, name, step, shape, data) VALUES (?, ?, ?, ?, ?)`);
-    this.insertSnapshot.run(runId, name, step, JSON.stringify([rows, cols]), Buffer.from(flat.buffer));
+    this.pendingSnapshots.push([runId, name, step, JSON.stringify([rows, cols]), Buffer.from(flat.buffer)]);
+    if (this.pendingSnapshots.length === 1) queueMicrotask(() => this.flushSnapshots());
+  }
+
+  /** Commits the snapshots appendSnapshot is holding (a no-op when there are none). */
+  flushSnapshots(): void {
+    const pending = this.pendingSnapshots;
+    if (!pending.length || !this.db.open) return;
+    this.pendingSnapshots = [];
+    const stmt = (this.insertSnapshot ??= this.db.prepare(`INSERT OR REPLACE INTO snapshots (run_id, name, step, shape, data) VALUES (?, ?, ?, ?, ?)`));
+    try {
+      this.db.transaction(() => pending.forEach((r) => stmt.run(...r)))();
+    } catch {
+      // one bad row (its run deleted meanwhile) must not take the others with it
+      for (const r of pending) {
+        try {
+          stmt.run(...r);
+        } catch {
+          // the run is gone: nothing to keep the snapshot for
+        }
+      }
+    }
   }
 
   /** Frames of one snapshot series after `afterStep` (all by default), oldest first, as row-major matrices. */
   snapshots(runId: number, name: string, afterStep = -1): { steps: number[]; frames: number[][][] } {
+    this.flushSnapshots();
     const rows = this.db
       .prepare(`SELECT step, shape, data FROM snapshots WHERE run_id = ? AND name = ? AND step > ? ORDER BY step`)
       .all(runId, name, afterStep) as { step: number; shape: string; data: Buffer }[];

@@ -43,6 +43,7 @@ export async function labSweepBench(): Promise<BenchRow[]> {
   const metrics = lab.store.metrics;
   metrics.append = timed(metrics.append.bind(metrics));
   metrics.appendSnapshot = timed(metrics.appendSnapshot.bind(metrics));
+  metrics.flushSnapshots = timed(metrics.flushSnapshots.bind(metrics));
 
   marks.start = performance.now();
   const { runIds, done } = startSweep(lab.store, lab.manager, SweepStartSchema.parse({ preset: 'table1', seeds: 5 }));
