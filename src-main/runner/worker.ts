@@ -8,6 +8,8 @@ import { runSyntheticBatch, type SyntheticRunInput } from '../engine/synthetic/e
 import { NonFiniteMetricError } from '../engine/losses/diagnostics';
 import { datasetSummary, parseDatasetForConfig } from '../engine/synthetic/dataset';
 import { generateDataset } from '../engine/synthetic/task';
+import { wasmKernels } from '../engine/synthetic/wasm-kernels';
+import { getBackend } from '../engine/tf';
 import type { FromWorker, Job, ToWorker } from './protocol';
 
 /**
@@ -173,6 +175,7 @@ async function runJob(job: Job, sink: WorkerSink): Promise<void> {
       const s = datasetSummary(dataset);
       send({ type: 'artifact', runId: r.runId, kind: 'dataset', name: 'dataset.json', content: JSON.stringify(dataset) });
       log(r.runId, `dataset ${r.dataset === undefined ? `drawn from seed ${r.config.seed}` : 'given'}: ${dataset.pairs.length} pairs, ${s.maskedCells} masked cells`);
+      if (getBackend() === 'wasm' && !wasmKernels()) log(r.runId, "the lab's WASM SIMD kernels could not start; training uses tfjs's own (several times slower)", 'warn');
       return { config: r.config, dataset, datasetIsGenerated: r.dataset === undefined };
     });
   } catch (err) {

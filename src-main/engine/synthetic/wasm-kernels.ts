@@ -413,7 +413,7 @@ const KERNEL_FUNCS: Record<(typeof KERNELS)[keyof typeof KERNELS], KernelFunc> =
 const sizeOf = (shape: readonly number[]) => shape.reduce((p, d) => p * d, 1);
 
 /** True where the kernels can be used: the WASM backend is active and the JS engine has WASM SIMD. */
-function wasmKernels(): boolean {
+export function wasmKernels(): boolean {
   if (unavailable || tf.getBackend() !== 'wasm') return false;
   try {
     instanceFor(tf.backend() as unknown as WasmBackendLike);
