@@ -6,7 +6,9 @@
  * those tables with one gather, the losses are applied per contiguous group of runs sharing a loss (runs are
  * reordered internally so groups are contiguous), the pair gradients go back with one scatter and a hand-written
  * backward pass, and Adam updates the stacked tensors. Each step reads back one buffer for all metrics of all
- * runs.
+ * runs. The step itself is step.ts (sampleBatch, lossGradients, parameterGradients, adamStep and the read-back
+ * layout); this file runs the phases and the procedure. reference.ts is a plain autodiff trainer for one run
+ * that the tests hold this one to.
  *
  * Determinism: a run's numbers depend only on its own config (and dataset): its mask, data, initialisation and
  * minibatches come from its own seeded streams (rng.ts), and every tensor op is per run (no reduction across
@@ -39,7 +41,7 @@ import { planKey } from './plan';
 import { exportDataset, parseDatasetForConfig, type SyntheticDataset } from './dataset';
 import { batchMatMulIsBatchInvariant, forward, initParams, type ModelSpec } from './model';
 import { STREAMS } from './rng';
-import { adamInit, adamStep, BatchSampler, lossGradients, parameterGradients, PhaseContext, ReadbackLayout, type AdamState, type StepKind } from './step';
+import { adamInit, adamStep, BatchSampler, lossGradients, lossGroupKey, parameterGradients, PhaseContext, ReadbackLayout, type AdamState, type StepKind } from './step';
 import { generateDataset, utilityMatrix, type PolicyStats } from './task';
 
 export interface SyntheticRunInput {
@@ -136,11 +138,6 @@ interface Row {
   loss: LossDefinition;
   hyper: LossHyper;
   lr: number;
-}
-
-/** Rows sharing this key train with one loss group (same loss and hyper-parameters). */
-function lossKey(r: Row): string {
-  return `${r.loss.name}|${r.hyper.beta}|${r.hyper.clip}|${r.hyper.labelSmoothing}`;
 }
 
 interface Progress {
@@ -389,12 +386,12 @@ async function runProgram(
   }));
   const lossRank = new Map<string, number>();
   trainRows.forEach((r) => {
-    const k = lossKey(r);
+    const k = lossGroupKey(r);
     if (!lossRank.has(k)) lossRank.set(k, lossRank.size);
   });
   const trainOrder = trainRows
     .map((_, i) => i)
-    .sort((i, j) => trainRows[i].hyper.beta - trainRows[j].hyper.beta || lossRank.get(lossKey(trainRows[i]))! - lossRank.get(lossKey(trainRows[j]))! || i - j);
+    .sort((i, j) => trainRows[i].hyper.beta - trainRows[j].hyper.beta || lossRank.get(lossGroupKey(trainRows[i]))! - lossRank.get(lossGroupKey(trainRows[j]))! || i - j);
   const trainSorted = trainOrder.map((i) => trainRows[i]);
   // tf.matMul on WASM (XNNPACK) and native backends takes a different path for a batch of one, so a lone run
   // would not reproduce its numbers inside a batch bit for bit: a lone row then gets a silent twin (a copy that

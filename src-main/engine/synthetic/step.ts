@@ -68,7 +68,8 @@ function contiguous<T>(rows: readonly StepRow[], key: (r: StepRow) => T): { star
   return out;
 }
 
-const lossKey = (r: StepRow) => `${r.loss.name}|${r.hyper.beta}|${r.hyper.clip}|${r.hyper.labelSmoothing}`;
+/** Rows with equal keys share a loss group (same loss and hyper-parameters); a program sorts its rows by it. */
+export const lossGroupKey = (r: Pick<StepRow, 'loss' | 'hyper'>) => `${r.loss.name}|${r.hyper.beta}|${r.hyper.clip}|${r.hyper.labelSmoothing}`;
 
 /** The fixed facts of one phase of a program. */
 export class PhaseContext {
@@ -94,7 +95,7 @@ export class PhaseContext {
     this.KK = spec.K * spec.K;
     this.full = batchSize === 0;
     this.B = this.full ? rows[0].n : batchSize;
-    this.lossGroups = contiguous(rows, lossKey).map((g) => ({ start: g.start, count: g.count, loss: g.row.loss, hyper: g.row.hyper }));
+    this.lossGroups = contiguous(rows, lossGroupKey).map((g) => ({ start: g.start, count: g.count, loss: g.row.loss, hyper: g.row.hyper }));
     this.betaGroups = contiguous(rows, (r) => r.hyper.beta).map((g) => ({ start: g.start, count: g.count, beta: g.row.hyper.beta }));
     this.sameLr = rows.every((r) => r.lr === rows[0].lr);
     this.shapes = paramShapes(spec);
