@@ -47,38 +47,60 @@ function onMessage(cb: (msg: ToWorker) => void): void {
   else process.on('message', (m) => cb(m as ToWorker));
 }
 
+/** One run's rows since the last flush, in growing typed columns (a sweep buffers ~10⁶ rows). */
 class RowBuffer {
-  steps: number[] = [];
-  nameIdx: number[] = [];
-  values: number[] = [];
-  names: string[] = [];
+  private steps = new Int32Array(1024);
+  private nameIdx = new Uint16Array(1024);
+  private values = new Float64Array(1024);
+  private n = 0;
+  private names: string[] = [];
   private index = new Map<string, number>();
+  /** the names array of the previous push and its indices: trainers pass the same array every step */
+  private lastNames: readonly string[] | null = null;
+  private lastIdx: number[] = [];
+
   push(step: number, names: readonly string[], values: ArrayLike<number>): void {
-    for (let i = 0; i < names.length; i++) {
-      let k = this.index.get(names[i]);
-      if (k === undefined) {
-        k = this.names.length;
-        this.names.push(names[i]);
-        this.index.set(names[i], k);
-      }
-      this.steps.push(step);
-      this.nameIdx.push(k);
-      this.values.push(values[i]);
+    if (names !== this.lastNames) {
+      this.lastNames = names;
+      this.lastIdx = names.map((nm) => {
+        let k = this.index.get(nm);
+        if (k === undefined) {
+          k = this.names.length;
+          this.names.push(nm);
+          this.index.set(nm, k);
+        }
+        return k;
+      });
+    }
+    const m = names.length;
+    if (this.n + m > this.steps.length) this.grow(this.n + m);
+    for (let i = 0; i < m; i++) {
+      this.steps[this.n] = step;
+      this.nameIdx[this.n] = this.lastIdx[i];
+      this.values[this.n] = values[i];
+      this.n++;
     }
   }
-  take(): { steps: Int32Array; nameIdx: Uint16Array; names: string[]; values: Float64Array } | null {
-    if (!this.steps.length) return null;
-    const out = {
-      steps: Int32Array.from(this.steps),
-      nameIdx: Uint16Array.from(this.nameIdx),
-      names: this.names,
-      values: Float64Array.from(this.values),
+
+  private grow(min: number): void {
+    const cap = Math.max(min, 2 * this.steps.length);
+    const grown = <T extends Int32Array | Uint16Array | Float64Array>(a: T, make: (n: number) => T): T => {
+      const b = make(cap);
+      b.set(a);
+      return b;
     };
-    this.steps = [];
-    this.nameIdx = [];
-    this.values = [];
+    this.steps = grown(this.steps, (k) => new Int32Array(k));
+    this.nameIdx = grown(this.nameIdx, (k) => new Uint16Array(k));
+    this.values = grown(this.values, (k) => new Float64Array(k));
+  }
+
+  take(): { steps: Int32Array; nameIdx: Uint16Array; names: string[]; values: Float64Array } | null {
+    if (!this.n) return null;
+    const out = { steps: this.steps.slice(0, this.n), nameIdx: this.nameIdx.slice(0, this.n), names: this.names, values: this.values.slice(0, this.n) };
+    this.n = 0;
     this.names = [];
     this.index = new Map();
+    this.lastNames = null;
     return out;
   }
 }

@@ -413,12 +413,17 @@ const KERNEL_FUNCS: Record<(typeof KERNELS)[keyof typeof KERNELS], KernelFunc> =
 const sizeOf = (shape: readonly number[]) => shape.reduce((p, d) => p * d, 1);
 
 /** True where the kernels can be used: the WASM backend is active and the JS engine has WASM SIMD. */
+let registered = false;
+
 export function wasmKernels(): boolean {
   if (unavailable || tf.getBackend() !== 'wasm') return false;
   try {
     instanceFor(tf.backend() as unknown as WasmBackendLike);
-    for (const [name, kernelFunc] of Object.entries(KERNEL_FUNCS)) {
-      if (!tf.getKernel(name, 'wasm')) tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+    if (!registered) {
+      for (const [name, kernelFunc] of Object.entries(KERNEL_FUNCS)) {
+        if (!tf.getKernel(name, 'wasm')) tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+      }
+      registered = true;
     }
     return true;
   } catch {
