@@ -111,7 +111,8 @@ export class MetricStore {
   /**
    * Stores a matrix. Snapshots arriving together (a sweep sends ~10⁴: one per run and eval) are committed together
    * at the end of the current tick, in one transaction instead of one each; reads through this store see them at
-   * once. A snapshot whose run is gone by then is dropped.
+   * once. A snapshot whose run is gone by then is dropped; one that fails otherwise is reported on stderr (the
+   * write happens after the caller has returned, so it cannot throw to it).
    */
   appendSnapshot(runId: number, step: number, name: string, matrix: number[][]): void {
     const rows = matrix.length;
@@ -135,8 +136,11 @@ export class MetricStore {
       for (const r of pending) {
         try {
           stmt.run(...r);
-        } catch {
-          // the run is gone: nothing to keep the snapshot for
+        } catch (err) {
+          // the run is gone: nothing to keep the snapshot for; anything else is worth a line on stderr
+          if ((err as { code?: string }).code !== 'SQLITE_CONSTRAINT_FOREIGNKEY') {
+            console.error(`snapshot ${r[1]} of run ${r[0]} at step ${r[2]} not stored: ${(err as Error).message}`);
+          }
         }
       }
     }
