@@ -1,7 +1,8 @@
 /**
  * One optimiser step of a stacked synthetic program (R runs side by side, see experiment.ts), as named steps:
  *
- *   sampleBatch         which cells of the K×K tables each run's minibatch reads (plain JS; one upload)
+ *   BatchSampler.next   sample the batch: which cells of the K×K tables each run's minibatch reads (plain JS)
+ *   (model.ts forward)  the policy's log-probs for all runs
  *   lossGradients       per-pair loss and ∂L/∂log π by tfjs autodiff through the registry's loss, per loss group,
  *                       plus the standard metrics on log steps
  *   parameterGradients  ∂(mean loss)/∂θ through the model's hand-written backward; on split steps also the
