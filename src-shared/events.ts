@@ -7,5 +7,6 @@ export type LabEvent =
   | { type: 'run:snapshot'; runId: number; step: number; name: string }
   | { type: 'run:progress'; runId: number; done: number; total: number; etaSeconds: number | null }
   | { type: 'run:log'; runId: number; ts: number; level: LogLevel; text: string }
+  | { type: 'run:artifact'; runId: number; kind: string }
   | { type: 'run:deleted'; runId: number }
   | { type: 'sweep:status'; sweepId: number; status: string };

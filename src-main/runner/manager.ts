@@ -238,6 +238,7 @@ export class RunManager {
       case 'artifact':
         if (!job.open.has(msg.runId)) return;
         store.artifacts.put(msg.runId, msg.kind, msg.name, msg.content);
+        this.emit({ type: 'run:artifact', runId: msg.runId, kind: msg.kind });
         return;
       case 'progress': {
         const elapsed = (Date.now() - (job.startedAt ?? Date.now())) / 1000;

@@ -84,4 +84,7 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX run_logs_run ON run_logs(run_id, ts);
   `,
+  /* 3: eval_results was made ahead of any use; the LLM lab's evaluations get a table of their own when they land */ `
+  DROP TABLE IF EXISTS eval_results;
+  `,
 ];

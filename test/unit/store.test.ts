@@ -22,7 +22,7 @@ describe('migrations', () => {
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(migrate(db)).toBe(0);
     const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type='table'`).all() as { name: string }[]).map((t) => t.name);
-    for (const t of ['runs', 'metrics', 'snapshots', 'eval_results', 'sweeps', 'artifacts']) expect(tables).toContain(t);
+    for (const t of ['runs', 'metrics', 'snapshots', 'sweeps', 'artifacts', 'run_logs']) expect(tables).toContain(t);
     db.close();
   });
 

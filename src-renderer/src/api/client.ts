@@ -4,13 +4,14 @@
  * message and the per-field issues (paths like "config.lr"), never a stack trace.
  */
 import { z } from 'zod';
-import type { CommandName, CommandInput, CommandOutputs, Envelope, FieldIssue, LabApi, LabEvent } from '@shared/contract';
+import type { CommandName, CommandInput, CommandOutputs, Envelope, ErrorCode, FieldIssue, LabApi, LabEvent } from '@shared/contract';
 import type { LabBridge } from '@shared/bridge';
 
 // Zod (used for the launcher's instant validation) must not probe `new Function` under our CSP.
 z.config({ jitless: true });
 
-export type ClientErrorCode = 'invalid_input' | 'not_found' | 'conflict' | 'internal' | 'unauthorised' | 'network';
+/** The lab's error codes, plus 'network' for a lab that could not be reached. */
+export type ClientErrorCode = ErrorCode | 'network';
 
 export class LabClientError extends Error {
   readonly code: ClientErrorCode;
@@ -83,25 +84,6 @@ export async function call<C extends CommandName>(command: C, input: CommandInpu
   const fn = b ? (b[command] as (i: unknown) => Promise<Envelope<unknown>>) : null;
   const env = fn ? await fn(input) : await httpCall(command, input);
   return unwrap<CommandOutputs[C]>(command, env);
-}
-
-/**
- * Calls a command the contract may not have yet (a newer main process may add it). Resolves to null when
- * the lab says the command does not exist, so the UI can degrade instead of failing.
- */
-export async function callOptional<T>(command: string, input: unknown): Promise<T | null> {
-  const b = bridge() as unknown as Record<string, ((i: unknown) => Promise<Envelope<unknown>>) | undefined> | null;
-  try {
-    if (b) {
-      const fn = b[command];
-      if (typeof fn !== 'function') return null;
-      return unwrap<T>(command, await fn(input));
-    }
-    return unwrap<T>(command, await httpCall(command, input));
-  } catch (err) {
-    if (err instanceof LabClientError && err.code === 'not_found' && /unknown command/.test(err.message)) return null;
-    throw err;
-  }
 }
 
 /** Every command as a method: `await lab['runs:list']({})`. */
