@@ -13,11 +13,20 @@ import tseslint from 'typescript-eslint';
 import vue from 'eslint-plugin-vue';
 import globals from 'globals';
 
-const NODE_BUILTINS = { regex: '^(node:|(fs|path|os|child_process|http|https|net|crypto|url|worker_threads|stream|events|module)(/|$))', message: 'Node modules are not available here.' };
-const ELECTRON_PATTERN = { regex: '^electron(/|$)', message: 'Electron is imported only by src-main/electron (its binary downloads on first require in plain Node).' };
+const NODE_BUILTINS = {
+  regex: '^(node:|(fs|path|os|child_process|http|https|net|crypto|url|worker_threads|stream|events|module)(/|$))',
+  message: 'Node modules are not available here.',
+};
+const ELECTRON_PATTERN = {
+  regex: '^electron(/|$)',
+  message: 'Electron is imported only by src-main/electron (its binary downloads on first require in plain Node).',
+};
 const TFJS = { regex: '^@tensorflow/', message: 'tfjs is loaded only by engine/ code that runs in workers or in commands that compute.' };
 const SQLITE = { regex: '^better-sqlite3$', message: 'SQLite is the store’s business.' };
-const MAIN_FROM_RENDERER = { regex: '(^|/)src-main(/|$)', message: 'The renderer imports only @shared/* and its own files; put what both sides need in src-shared/.' };
+const MAIN_FROM_RENDERER = {
+  regex: '(^|/)src-main(/|$)',
+  message: 'The renderer imports only @shared/* and its own files; put what both sides need in src-shared/.',
+};
 const RENDERER = { regex: '(^|/)src-renderer(/|$)', message: 'Nothing outside the renderer imports renderer code.' };
 // Static imports of the engine's computing modules (they load tfjs); types and dynamic import() are fine.
 const ENGINE_COMPUTE = {
@@ -134,7 +143,10 @@ export default tseslint.config(
           patterns: [
             ELECTRON_PATTERN,
             RENDERER,
-            { regex: '^(\\.\\./)+(store|runner|api|server|cli|electron)(/|$)', message: 'engine/ is pure computation: no store, runner, api, front doors or Electron.' },
+            {
+              regex: '^(\\.\\./)+(store|runner|api|server|cli|electron)(/|$)',
+              message: 'engine/ is pure computation: no store, runner, api, front doors or Electron.',
+            },
           ],
         },
       ],

@@ -19,7 +19,11 @@ function newest(dir) {
 export function ensureBuilt() {
   const built = outputs.map((o) => path.join(root, o));
   const oldestOut = built.every((f) => fs.existsSync(f)) ? Math.min(...built.map((f) => fs.statSync(f).mtimeMs)) : 0;
-  const sources = Math.max(newest(path.join(root, 'src-main')), newest(path.join(root, 'src-renderer')), fs.statSync(path.join(root, 'electron.vite.config.ts')).mtimeMs);
+  const sources = Math.max(
+    newest(path.join(root, 'src-main')),
+    newest(path.join(root, 'src-renderer')),
+    fs.statSync(path.join(root, 'electron.vite.config.ts')).mtimeMs,
+  );
   if (oldestOut > sources) return;
   process.stderr.write('building DPO Lab (electron-vite build)…\n');
   const bin = path.join(root, 'node_modules', '.bin', 'electron-vite');

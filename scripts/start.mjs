@@ -13,8 +13,7 @@ try {
   electronBinary = createRequire(import.meta.url)('electron');
 } catch (err) {
   process.stderr.write(
-    `Cannot start Electron: ${err.message}\n` +
-      'The Electron binary could not be found or downloaded. The same app runs in your browser: npm run serve\n',
+    `Cannot start Electron: ${err.message}\n` + 'The Electron binary could not be found or downloaded. The same app runs in your browser: npm run serve\n',
   );
   process.exit(1);
 }

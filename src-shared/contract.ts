@@ -60,9 +60,7 @@ export const commandInputs = {
       notes: z.string().max(20_000).optional(),
     })
     .strict(),
-  'runs:metrics': z
-    .object({ id: RunId, names: z.array(z.string()).optional(), afterStep: z.number().int().optional() })
-    .strict(),
+  'runs:metrics': z.object({ id: RunId, names: z.array(z.string()).optional(), afterStep: z.number().int().optional() }).strict(),
   'runs:snapshots': z.object({ id: RunId, name: z.string().default('probs'), afterStep: z.number().int().optional() }).strict(),
   'runs:exportCsv': z.object({ ids: z.array(RunId).min(1) }).strict(),
   'runs:dataset': z.object({ id: RunId }).strict(),

@@ -4,16 +4,7 @@
  */
 import type { z } from 'zod';
 
-export const ERROR_CODES = [
-  'invalid_input',
-  'not_found',
-  'conflict',
-  'unauthorised',
-  'forbidden',
-  'too_large',
-  'cancelled',
-  'internal',
-] as const;
+export const ERROR_CODES = ['invalid_input', 'not_found', 'conflict', 'unauthorised', 'forbidden', 'too_large', 'cancelled', 'internal'] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** What the web server answers for each code. */

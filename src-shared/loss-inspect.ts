@@ -10,9 +10,7 @@ import { TRL_LOSS_TYPES, type TrlLossType } from './trl';
 const INSPECT_LOSS_NAMES = [...new Set<string>([...LOSS_NAMES, ...TRL_LOSS_TYPES])] as [LossName | TrlLossType, ...(LossName | TrlLossType)[]];
 
 // Messages leave out the field name: describeIssues() prefixes each with its path (e.g. "logp_w[2]: ...").
-const logps = z
-  .array(z.number({ error: 'must be a finite number' }).finite(), { error: 'must be an array of numbers' })
-  .min(1, 'must have at least one entry');
+const logps = z.array(z.number({ error: 'must be a finite number' }).finite(), { error: 'must be an array of numbers' }).min(1, 'must have at least one entry');
 
 const ARRAY_FIELDS = ['logp_w', 'logp_l', 'ref_w', 'ref_l'] as const;
 
@@ -34,9 +32,7 @@ export const LossInspectInputSchema = z
     clip: z.number().finite().positive('must be positive').default(0.5),
     label_smoothing: z.number().min(0, 'must be in [0, 0.5)').lt(0.5, 'must be in [0, 0.5)').default(0),
     losses: z
-      .array(
-        z.enum(INSPECT_LOSS_NAMES, { error: (iss) => `${unknownLossMessage(String(iss.input))} (or TRL's ${TRL_LOSS_TYPES.join(', ')})` }),
-      )
+      .array(z.enum(INSPECT_LOSS_NAMES, { error: (iss) => `${unknownLossMessage(String(iss.input))} (or TRL's ${TRL_LOSS_TYPES.join(', ')})` }))
       .min(1, `must name at least one loss (omit it for all: ${LOSS_NAMES.join(', ')})`)
       .optional(),
   })
@@ -64,4 +60,3 @@ export interface LossInspectResult {
   /** Per-pair ∂L/∂logp_l. */
   grad_l: number[];
 }
-

@@ -30,7 +30,8 @@ interface Introspectable {
 }
 
 const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`).replace(/^-/, '');
-const bound = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) || Math.abs(v) >= Number.MAX_SAFE_INTEGER ? undefined : v);
+const bound = (v: number | null | undefined) =>
+  v === null || v === undefined || !Number.isFinite(v) || Math.abs(v) >= Number.MAX_SAFE_INTEGER ? undefined : v;
 
 export function schemaFields(schema: z.ZodObject): SchemaField[] {
   return Object.entries(schema.shape).map(([key, s]) => {

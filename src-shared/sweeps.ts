@@ -48,4 +48,3 @@ export function summariseRuns(runs: readonly SweepRunLike[], preset: string | nu
   }
   return { preset, varying, metric: 'expectedUtility', cells, statusCounts };
 }
-

@@ -10,14 +10,36 @@ export type TheorySampling = (typeof THEORY_SAMPLINGS)[number];
 export const TheoryInputSchema = z
   .object({
     /** centre of the model distribution p */
-    muP: z.number({ error: 'muP must be a number' }).finite().default(45).meta({ label: 'μP', group: 'Explorer', help: 'mean of the model distribution P', flag: '--mu-p' }),
+    muP: z
+      .number({ error: 'muP must be a number' })
+      .finite()
+      .default(45)
+      .meta({ label: 'μP', group: 'Explorer', help: 'mean of the model distribution P', flag: '--mu-p' }),
     /** centre of the utility q */
-    muQ: z.number({ error: 'muQ must be a number' }).finite().default(55).meta({ label: 'μQ', group: 'Explorer', help: 'mean of the utility Q', flag: '--mu-q' }),
+    muQ: z
+      .number({ error: 'muQ must be a number' })
+      .finite()
+      .default(55)
+      .meta({ label: 'μQ', group: 'Explorer', help: 'mean of the utility Q', flag: '--mu-q' }),
     /** σ² of both Gaussians */
-    variance: z.number({ error: 'variance must be a number' }).finite().positive('variance must be > 0').default(100).meta({ label: 'σ²', group: 'Explorer', help: 'variance σ² of both', flag: '--var' }),
+    variance: z
+      .number({ error: 'variance must be a number' })
+      .finite()
+      .positive('variance must be > 0')
+      .default(100)
+      .meta({ label: 'σ²', group: 'Explorer', help: 'variance σ² of both', flag: '--var' }),
     /** number of responses N (A = {0..N−1}) */
-    n: z.number({ error: 'n must be an integer' }).int('n must be an integer').min(2, 'n must be at least 2').max(5000, 'n must be at most 5000').default(100).meta({ label: 'N', group: 'Explorer', help: 'number of responses' }),
-    sampling: z.enum(THEORY_SAMPLINGS, { error: 'sampling must be "uniform" or "shiftless"' }).default('uniform').meta({ label: 'sampling', group: 'Explorer', help: 'how pairs are drawn' }),
+    n: z
+      .number({ error: 'n must be an integer' })
+      .int('n must be an integer')
+      .min(2, 'n must be at least 2')
+      .max(5000, 'n must be at most 5000')
+      .default(100)
+      .meta({ label: 'N', group: 'Explorer', help: 'number of responses' }),
+    sampling: z
+      .enum(THEORY_SAMPLINGS, { error: 'sampling must be "uniform" or "shiftless"' })
+      .default('uniform')
+      .meta({ label: 'sampling', group: 'Explorer', help: 'how pairs are drawn' }),
   })
   .strict();
 

@@ -15,13 +15,7 @@ export interface Lab {
 }
 
 /** Wires store, manager and service together: the same lab behind every front door. */
-export function createLab(opts: {
-  dbFile: string;
-  mode: AppInfo['mode'];
-  launcher: WorkerLauncher;
-  backend?: BackendPreference;
-  concurrency?: number;
-}): Lab {
+export function createLab(opts: { dbFile: string; mode: AppInfo['mode']; launcher: WorkerLauncher; backend?: BackendPreference; concurrency?: number }): Lab {
   const store = LabStore.open(opts.dbFile);
   store.runs.failOrphans();
   finishOrphanedSweeps(store);

@@ -7,14 +7,7 @@ import { startSweep } from './sweeps';
 import { LabError, toErrorBody } from '@shared/errors';
 import type { LabEvent } from '@shared/events';
 import { isBackendPreference, type BackendPreference } from '@shared/backends';
-import {
-  parseInput,
-  type AppInfo,
-  type CommandName,
-  type CommandOutputs,
-  type CommandParsed,
-  type Envelope,
-} from '@shared/contract';
+import { parseInput, type AppInfo, type CommandName, type CommandOutputs, type CommandParsed, type Envelope } from '@shared/contract';
 
 export interface ServiceContext {
   store: LabStore;
@@ -70,8 +63,7 @@ export class LabService {
       },
       'runs:delete': ({ id }) => {
         const run = mustGet(id);
-        if (run.status === 'running' || run.status === 'queued')
-          throw new LabError('conflict', `run ${id} is ${run.status}; cancel it before deleting`);
+        if (run.status === 'running' || run.status === 'queued') throw new LabError('conflict', `run ${id} is ${run.status}; cancel it before deleting`);
         const ok = store.runs.delete(id);
         if (ok) manager.publish({ type: 'run:deleted', runId: id });
         return { ok };
@@ -159,7 +151,8 @@ export class LabService {
   /** The metrics CSV of some runs, row by row, for front doors that stream it to a file or a response. */
   metricsCsvRows(ids: number[]): Iterable<(string | number)[]> {
     const { store } = this.ctx;
-    for (const id of ids) if (!store.runs.get(id)) throw new LabError('not_found', `run ${id} does not exist`, [{ path: 'ids', message: `no run with id ${id}` }]);
+    for (const id of ids)
+      if (!store.runs.get(id)) throw new LabError('not_found', `run ${id} does not exist`, [{ path: 'ids', message: `no run with id ${id}` }]);
     return (function* () {
       for (const [run, step, name, value] of store.metrics.iterateLong(ids)) yield [run, step, name, value ?? ''];
     })();
@@ -168,8 +161,7 @@ export class LabService {
   /** Validates and runs one command; never throws, so no front door can crash on bad input. */
   async invoke(command: string, raw: unknown): Promise<Envelope<unknown>> {
     try {
-      if (!Object.prototype.hasOwnProperty.call(this.handlers, command))
-        throw new LabError('not_found', `unknown command "${command}"`);
+      if (!Object.prototype.hasOwnProperty.call(this.handlers, command)) throw new LabError('not_found', `unknown command "${command}"`);
       const c = command as CommandName;
       const input = parseInput(c, raw);
       const handler = this.handlers[c] as (i: unknown) => unknown;

@@ -32,12 +32,8 @@ export function startSweep(store: LabStore, manager: RunManager, input: SweepSta
   const configs = sweepConfigs(input);
   const name = input.name ?? (input.preset === 'table1' ? `Table 1 (${input.seeds} seeds)` : `sweep over ${Object.keys(input.grid ?? {}).join(', ')}`);
   const sweepId = store.sweeps.create(name, input.preset ?? null, input);
-  const runIds = store.runs.createMany(
-    configs.map((config) => ({ name: runName(config), kind: 'synthetic' as const, config, seed: config.seed, sweepId })),
-  );
-  const jobs = planBatches(configs).map((batch) =>
-    manager.enqueueSynthetic(batch.map((i) => ({ runId: runIds[i], config: configs[i] }))).done,
-  );
+  const runIds = store.runs.createMany(configs.map((config) => ({ name: runName(config), kind: 'synthetic' as const, config, seed: config.seed, sweepId })));
+  const jobs = planBatches(configs).map((batch) => manager.enqueueSynthetic(batch.map((i) => ({ runId: runIds[i], config: configs[i] }))).done);
   const done = Promise.all(jobs).then(() => finishSweep(store, sweepId));
   return { sweepId, runIds, done };
 }

@@ -167,7 +167,7 @@ export function buildProgram(): Command {
 
   program
     .command('loss')
-    .description('per-pair losses and ∂L/∂logp for given log-probs, through the trainer\'s own code')
+    .description("per-pair losses and ∂L/∂logp for given log-probs, through the trainer's own code")
     .requiredOption('--input <file>', 'JSON file, or - for stdin')
     .action(async (flags: { input: string }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOpts>();
@@ -213,4 +213,3 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.failed;
   }
 }
-

@@ -21,7 +21,10 @@ const fmt = (x: number | undefined, d = 2) => (x === undefined ? '—' : x.toFix
 function genericText(summary: SweepSummary): string {
   return summary.cells
     .map((c) => {
-      const key = Object.entries(c.key).map(([k, v]) => `${k}=${v}`).join(' ') || '(all)';
+      const key =
+        Object.entries(c.key)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ') || '(all)';
       const s = c.metrics.expectedUtility;
       return `${key.padEnd(40)} n=${c.n}  expectedUtility ${fmt(s?.mean, 4)} ± ${fmt(s?.std, 4)}`;
     })
@@ -53,7 +56,10 @@ async function runSweep(cmd: Command, input: Record<string, unknown>): Promise<v
     const summary = sweep.summary as SweepSummary;
     const seconds = (Date.now() - t0) / 1000;
     print(g.json, { sweepId, status: sweep.status, runIds, seconds, summary }, () =>
-      [`sweep ${sweepId} ${sweep.status}: ${runIds.length} runs in ${seconds.toFixed(1)} s`, summary.preset === 'table1' ? table1Text(summary) : genericText(summary)].join('\n'),
+      [
+        `sweep ${sweepId} ${sweep.status}: ${runIds.length} runs in ${seconds.toFixed(1)} s`,
+        summary.preset === 'table1' ? table1Text(summary) : genericText(summary),
+      ].join('\n'),
     );
     process.exitCode = sweep.status === 'done' ? EXIT.ok : sweep.status === 'cancelled' ? EXIT.cancelled : EXIT.failed;
   } finally {

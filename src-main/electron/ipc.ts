@@ -4,9 +4,7 @@ import { z } from 'zod';
 import type { Lab } from '../api/lab';
 import { COMMAND_NAME_LIST, EVENT_CHANNEL, SAVE_FILE_CHANNEL, channelOf } from '@shared/channels';
 
-const SaveFileSchema = z
-  .object({ filename: z.string().min(1).max(255), content: z.string(), encoding: z.enum(['utf8', 'base64']).default('utf8') })
-  .strict();
+const SaveFileSchema = z.object({ filename: z.string().min(1).max(255), content: z.string(), encoding: z.enum(['utf8', 'base64']).default('utf8') }).strict();
 
 /** Binds every contract command to ipcMain, accepting calls only from our own renderer's frames. */
 export function bindIpc(lab: Lab, isTrustedUrl: (url: string) => boolean): void {
@@ -27,7 +25,13 @@ export function bindIpc(lab: Lab, isTrustedUrl: (url: string) => boolean): void 
     const req = parsed.data;
     const win = BrowserWindow.fromWebContents(e.sender);
     const ext = req.filename.split('.').pop() ?? '';
-    const opts = { defaultPath: req.filename, filters: [{ name: ext.toUpperCase() || 'File', extensions: [ext || '*'] }, { name: 'All files', extensions: ['*'] }] };
+    const opts = {
+      defaultPath: req.filename,
+      filters: [
+        { name: ext.toUpperCase() || 'File', extensions: [ext || '*'] },
+        { name: 'All files', extensions: ['*'] },
+      ],
+    };
     const res = win ? await dialog.showSaveDialog(win, opts) : await dialog.showSaveDialog(opts);
     if (res.canceled || !res.filePath) return { saved: false };
     try {

@@ -29,7 +29,10 @@ function loadWindowState(): WindowState {
   } catch {
     // first launch, or an unreadable file: the defaults will do
   }
-  return fitWindowState(saved, screen.getAllDisplays().map((d) => d.workArea));
+  return fitWindowState(
+    saved,
+    screen.getAllDisplays().map((d) => d.workArea),
+  );
 }
 
 function saveWindowState(win: BrowserWindow): void {

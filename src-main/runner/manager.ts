@@ -199,7 +199,9 @@ export class RunManager {
     if (status === 'failed') this.log(runId, 'error', `failed${took}: ${error}`);
     else if (status === 'cancelled') this.log(runId, 'warn', `cancelled${took}`);
     else {
-      const summary = Object.entries(final ?? {}).map(([k, v]) => `${k} ${Number(v).toFixed(4)}`).join(', ');
+      const summary = Object.entries(final ?? {})
+        .map(([k, v]) => `${k} ${Number(v).toFixed(4)}`)
+        .join(', ');
       this.log(runId, 'info', `done${took}${summary ? `: ${summary}` : ''}`);
     }
     this.emit({ type: 'run:status', runId, status, error });

@@ -6,15 +6,13 @@ export class ArtifactStore {
 
   put(runId: number | null, kind: string, name: string, content: string): number {
     return Number(
-      this.db
-        .prepare(`INSERT INTO artifacts (run_id, kind, name, content, created_at) VALUES (?, ?, ?, ?, ?)`)
-        .run(runId, kind, name, content, Date.now()).lastInsertRowid,
+      this.db.prepare(`INSERT INTO artifacts (run_id, kind, name, content, created_at) VALUES (?, ?, ?, ?, ?)`).run(runId, kind, name, content, Date.now())
+        .lastInsertRowid,
     );
   }
 
   get(runId: number, kind: string): { name: string; content: string } | undefined {
-    return this.db
-      .prepare(`SELECT name, content FROM artifacts WHERE run_id = ? AND kind = ? ORDER BY id DESC LIMIT 1`)
-      .get(runId, kind) as { name: string; content: string } | undefined;
+    return this.db.prepare(`SELECT name, content FROM artifacts WHERE run_id = ? AND kind = ? ORDER BY id DESC LIMIT 1`).get(runId, kind) as
+      { name: string; content: string } | undefined;
   }
 }

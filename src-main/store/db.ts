@@ -32,9 +32,7 @@ export function migrate(db: Db): number {
   const current = schemaVersion(db);
   const latest = MIGRATIONS.length;
   if (current > latest) {
-    throw new Error(
-      `database schema version ${current} is newer than this DPO Lab understands (${latest}); upgrade the app`,
-    );
+    throw new Error(`database schema version ${current} is newer than this DPO Lab understands (${latest}); upgrade the app`);
   }
   for (let v = current; v < latest; v++) {
     db.transaction(() => {

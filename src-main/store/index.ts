@@ -10,7 +10,10 @@ export class LabStore {
   readonly metrics: MetricStore;
   readonly sweeps: SweepStore;
   readonly artifacts: ArtifactStore;
-  constructor(readonly db: Db, readonly file: string) {
+  constructor(
+    readonly db: Db,
+    readonly file: string,
+  ) {
     this.runs = new RunStore(db);
     this.metrics = new MetricStore(db);
     this.sweeps = new SweepStore(db);

@@ -96,16 +96,7 @@ export class RunStore {
         `INSERT INTO runs (name, kind, status, config, seed, sweep_id, tags, created_at, owner)
          VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?)`,
       )
-      .run(
-        run.name,
-        run.kind,
-        JSON.stringify(run.config),
-        run.seed ?? null,
-        run.sweepId ?? null,
-        JSON.stringify(run.tags ?? []),
-        Date.now(),
-        THIS_OWNER,
-      );
+      .run(run.name, run.kind, JSON.stringify(run.config), run.seed ?? null, run.sweepId ?? null, JSON.stringify(run.tags ?? []), Date.now(), THIS_OWNER);
     return Number(info.lastInsertRowid);
   }
 
@@ -156,15 +147,13 @@ export class RunStore {
     const r = this.db.prepare(`SELECT * FROM runs WHERE id = ?`).get(id) as RunRow | undefined;
     if (!r) return undefined;
     const metricNames = (
-      this.db
-        .prepare(
-          `SELECT DISTINCT n.name FROM metrics m JOIN metric_names n ON n.id = m.name_id WHERE m.run_id = ? ORDER BY n.name`,
-        )
-        .all(id) as { name: string }[]
+      this.db.prepare(`SELECT DISTINCT n.name FROM metrics m JOIN metric_names n ON n.id = m.name_id WHERE m.run_id = ? ORDER BY n.name`).all(id) as {
+        name: string;
+      }[]
     ).map((x) => x.name);
-    const snapshotNames = (
-      this.db.prepare(`SELECT DISTINCT name FROM snapshots WHERE run_id = ? ORDER BY name`).all(id) as { name: string }[]
-    ).map((x) => x.name);
+    const snapshotNames = (this.db.prepare(`SELECT DISTINCT name FROM snapshots WHERE run_id = ? ORDER BY name`).all(id) as { name: string }[]).map(
+      (x) => x.name,
+    );
     return {
       ...toSummary(r),
       versions: parseJson<Record<string, string>>(r.versions),
@@ -199,9 +188,7 @@ export class RunStore {
     }
     if (q.search) {
       // Config values only: every config has the same keys, so matching "seed" or "lr" would match every run.
-      where.push(
-        `(name LIKE ? OR notes LIKE ? OR tags LIKE ? OR EXISTS (SELECT 1 FROM json_each(runs.config) WHERE CAST(value AS TEXT) LIKE ?))`,
-      );
+      where.push(`(name LIKE ? OR notes LIKE ? OR tags LIKE ? OR EXISTS (SELECT 1 FROM json_each(runs.config) WHERE CAST(value AS TEXT) LIKE ?))`);
       const s = `%${q.search}%`;
       args.push(s, s, s, s);
     }

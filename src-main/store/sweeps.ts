@@ -24,15 +24,11 @@ export class SweepStore {
   }
 
   finish(id: number, status: SweepRecord['status'], summary: unknown): void {
-    this.db
-      .prepare(`UPDATE sweeps SET status = ?, summary = ?, finished_at = ? WHERE id = ?`)
-      .run(status, JSON.stringify(summary ?? null), Date.now(), id);
+    this.db.prepare(`UPDATE sweeps SET status = ?, summary = ?, finished_at = ? WHERE id = ?`).run(status, JSON.stringify(summary ?? null), Date.now(), id);
   }
 
   private toRecord(r: SweepRow): SweepRecord {
-    const runIds = (this.db.prepare(`SELECT id FROM runs WHERE sweep_id = ? ORDER BY id`).all(r.id) as { id: number }[]).map(
-      (x) => x.id,
-    );
+    const runIds = (this.db.prepare(`SELECT id FROM runs WHERE sweep_id = ? ORDER BY id`).all(r.id) as { id: number }[]).map((x) => x.id);
     return {
       id: r.id,
       name: r.name,

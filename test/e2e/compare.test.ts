@@ -103,7 +103,10 @@ describe('compare', () => {
     fs.copyFileSync(shot, path.join(ROOT, 'docs/compare.png'));
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-compare-csv"]')]);
-    const csv = fs.readFileSync(await download.path(), 'utf8').trim().split(/\r?\n/);
+    const csv = fs
+      .readFileSync(await download.path(), 'utf8')
+      .trim()
+      .split(/\r?\n/);
     expect(csv[0].startsWith('run_id,name,loss_fn,seed,status,expectedUtility')).toBe(true);
     expect(csv.length).toBe(3);
     expect(errors).toEqual([]);
@@ -119,7 +122,9 @@ describe('compare', () => {
     await shortRuns(page);
     await page.click('[data-testid="launch"]');
     await page.waitForURL(/#\/compare\?ids=\d+(,|%2C)\d+/);
-    const ids = decodeURIComponent(/ids=([^&]+)/.exec(page.url())![1]).split(',').map(Number);
+    const ids = decodeURIComponent(/ids=([^&]+)/.exec(page.url())![1])
+      .split(',')
+      .map(Number);
     expect(ids).toHaveLength(2);
     await until(() => ids.every((id) => web.lab.store.runs.statusOf(id) === 'done'), 'both runs to finish', 60_000);
     const runs = ids.map((id) => web.lab.store.runs.get(id)!);

@@ -227,9 +227,7 @@ describe('run page', () => {
     const snapshots = recordCalls(page, 'runs:snapshots');
     let datasetAsks = 0;
     await page.route('**/api/runs:dataset', (route) =>
-      ++datasetAsks <= 1
-        ? route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ ok: true, value: null }) })
-        : route.continue(),
+      ++datasetAsks <= 1 ? route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ ok: true, value: null }) }) : route.continue(),
     );
     await page.evaluate((h) => (location.hash = h), `#/runs/${id}`);
     await page.waitForSelector('[data-testid="run-view"]');

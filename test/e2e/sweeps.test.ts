@@ -41,7 +41,10 @@ describe('sweeps', () => {
     await screenshot(page, 'sweep-grid');
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-grid-csv"]')]);
-    const csv = fs.readFileSync(await download.path(), 'utf8').trim().split(/\r?\n/);
+    const csv = fs
+      .readFileSync(await download.path(), 'utf8')
+      .trim()
+      .split(/\r?\n/);
     expect(csv[0].startsWith('mask,dpo mean,dpo std,dpo n,dpo paper')).toBe(true);
     expect(csv.length).toBe(4);
     expect(errors).toEqual([]);
@@ -127,7 +130,10 @@ describe('sweeps', () => {
     await screenshot(page, 'sweep-lr-cells');
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-grid-csv"]')]);
-    const csv = fs.readFileSync(await download.path(), 'utf8').trim().split(/\r?\n/);
+    const csv = fs
+      .readFileSync(await download.path(), 'utf8')
+      .trim()
+      .split(/\r?\n/);
     expect(csv[0].startsWith('lr,n,pending,expectedUtility mean,expectedUtility std')).toBe(true);
     expect(csv.length).toBe(3);
 
@@ -146,7 +152,10 @@ describe('sweeps', () => {
     expect(groups).toContain('lr=0.001');
     expect(groups).toContain('lr=0.1');
     const [dl] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-compare-csv"]')]);
-    const head = fs.readFileSync(await dl.path(), 'utf8').split(/\r?\n/)[0].split(',');
+    const head = fs
+      .readFileSync(await dl.path(), 'utf8')
+      .split(/\r?\n/)[0]
+      .split(',');
     expect(head.slice(0, 5)).toEqual(['run_id', 'name', 'loss_fn', 'seed', 'status']);
     expect(head.filter((h) => h === 'loss').length).toBeLessThanOrEqual(1);
     expect(errors).toEqual([]);

@@ -11,7 +11,11 @@ describe('built dpo-lab binary', () => {
   it('runs a synthetic run through the bundled worker and lists it', () => {
     expect(fs.existsSync(path.join(ROOT, 'out/main/cli.js')), 'run `npm run build` first').toBe(true);
     const db = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'dpo-lab-bin-')), 'lab.db');
-    const run = spawnSync(process.execPath, ['bin/dpo-lab.js', '--db', db, 'run', 'synthetic', '--steps', '30', '--ref-steps', '5', '--json'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+    const run = spawnSync(process.execPath, ['bin/dpo-lab.js', '--db', db, 'run', 'synthetic', '--steps', '30', '--ref-steps', '5', '--json'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     expect(run.status, run.stderr).toBe(0);
     const out = JSON.parse(run.stdout) as { runId: number; status: string; backend: string };
     expect(out.status).toBe('done');

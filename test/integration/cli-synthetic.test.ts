@@ -48,7 +48,16 @@ describe('synthetic lab from the CLI', () => {
     expect(r1.stderr).toMatch(/K/);
     expect(r1.stderr).toMatch(/7/);
     const badPair = tmp.file('badPair.json');
-    fs.writeFileSync(badPair, JSON.stringify({ ...good, pairs: [[0, 1, 2], [1, 9, 0]] }));
+    fs.writeFileSync(
+      badPair,
+      JSON.stringify({
+        ...good,
+        pairs: [
+          [0, 1, 2],
+          [1, 9, 0],
+        ],
+      }),
+    );
     const r2 = lab(['run', 'synthetic', ...tiny, '--dataset', badPair]);
     expect(r2.code).toBe(2);
     expect(r2.stderr).toMatch(/pairs\[1\]\[1\]/);
@@ -84,14 +93,25 @@ describe('synthetic lab from the CLI', () => {
   it('sweep table1 stores the sweep and its runs and prints mean ± std beside the paper', () => {
     const r = lab(['sweep', 'table1', '--seeds', '2', '--steps', '20', '--json']);
     expect(r.code, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout) as { sweepId: number; status: string; runIds: number[]; summary: { cells: { key: { loss: string; mask: number }; n: number; paper?: number; metrics: Record<string, { mean: number; std: number }> }[] } };
+    const out = JSON.parse(r.stdout) as {
+      sweepId: number;
+      status: string;
+      runIds: number[];
+      summary: { cells: { key: { loss: string; mask: number }; n: number; paper?: number; metrics: Record<string, { mean: number; std: number }> }[] };
+    };
     expect(out.status).toBe('done');
     expect(out.runIds).toHaveLength(36);
     expect(out.summary.cells).toHaveLength(18);
     const dpo0 = out.summary.cells.find((c) => c.key.loss === 'dpo' && c.key.mask === 0)!;
     expect(dpo0.n).toBe(2);
     expect(dpo0.paper).toBeGreaterThan(0);
-    const runs = JSON.parse(lab(['runs', '--json']).stdout) as { id: number; sweepId: number | null; final: { expectedUtility: number } | null; loss: string; config?: unknown }[];
+    const runs = JSON.parse(lab(['runs', '--json']).stdout) as {
+      id: number;
+      sweepId: number | null;
+      final: { expectedUtility: number } | null;
+      loss: string;
+      config?: unknown;
+    }[];
     const mine = runs.filter((x) => x.sweepId === out.sweepId);
     expect(mine).toHaveLength(36);
     const text = lab(['sweep', 'table1', '--seeds', '1', '--steps', '5']);

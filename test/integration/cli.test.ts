@@ -29,7 +29,23 @@ describe('dpo-lab CLI as a process', () => {
   let runId = 0;
 
   it('run synthetic --json prints runId, config, final metrics and the K×K probabilities', () => {
-    const r = lab(['run', 'synthetic', '--loss', 'bdpo', '--steps', '40', '--ref-steps', '10', '--seed', '7', '--k', '6', '--pairs-per-prompt', '10', '--json']);
+    const r = lab([
+      'run',
+      'synthetic',
+      '--loss',
+      'bdpo',
+      '--steps',
+      '40',
+      '--ref-steps',
+      '10',
+      '--seed',
+      '7',
+      '--k',
+      '6',
+      '--pairs-per-prompt',
+      '10',
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as { runId: number; config: Record<string, unknown>; final: Record<string, number>; probs: number[][]; status: string };
     runId = out.runId;
@@ -105,10 +121,20 @@ describe('dpo-lab CLI as a process', () => {
   it('the CLI writes --json output larger than a pipe buffer completely before exiting', () => {
     const many = tmp.file('many.db');
     const seeded = createLab({ dbFile: many, mode: 'cli', launcher: childWorkerLauncher(), backend: 'cpu' });
-    seeded.store.runs.createMany(Array.from({ length: 3000 }, (_, i) => ({ name: `r${i} ${'x'.repeat(40)}`, kind: 'synthetic' as const, config: SyntheticConfigSchema.parse({ seed: i }) })));
+    seeded.store.runs.createMany(
+      Array.from({ length: 3000 }, (_, i) => ({
+        name: `r${i} ${'x'.repeat(40)}`,
+        kind: 'synthetic' as const,
+        config: SyntheticConfigSchema.parse({ seed: i }),
+      })),
+    );
     seeded.store.db.prepare(`UPDATE runs SET status = 'done'`).run();
     seeded.close();
-    const res = spawnSync(process.execPath, ['--import', 'tsx', 'src-main/cli/index.ts', '--db', many, 'runs', '--json'], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    const res = spawnSync(process.execPath, ['--import', 'tsx', 'src-main/cli/index.ts', '--db', many, 'runs', '--json'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    });
     expect(res.stdout.length).toBeGreaterThan(200_000);
     expect((JSON.parse(res.stdout) as unknown[]).length).toBe(3000);
   });

@@ -44,7 +44,16 @@ describe('synthetic lab from the CLI (in process)', () => {
     expect(r1.stderr).toMatch(/K/);
     expect(r1.stderr).toMatch(/7/);
     const badPair = tmp.file('badPair.json');
-    fs.writeFileSync(badPair, JSON.stringify({ ...good, pairs: [[0, 1, 2], [1, 9, 0]] }));
+    fs.writeFileSync(
+      badPair,
+      JSON.stringify({
+        ...good,
+        pairs: [
+          [0, 1, 2],
+          [1, 9, 0],
+        ],
+      }),
+    );
     const r2 = await lab(['run', 'synthetic', ...tiny, '--dataset', badPair]);
     expect(r2.code).toBe(2);
     expect(r2.stderr).toMatch(/pairs\[1\]\[1\]/);
@@ -75,7 +84,10 @@ describe('synthetic lab from the CLI (in process)', () => {
     expect(out).toEqual(JSON.parse(JSON.stringify(computeTheory({ muP: 45, muQ: 55, variance: 100, n: 100, sampling: 'uniform' }))));
     const text = await lab(['theory', '--mu-p', '45', '--mu-q', '55']);
     expect(text.stdout).toMatch(/DPO w_i:\s+max at i=\d+, min at i=\d+/);
-    for (const bad of [['--var', '-1'], ['--sampling', 'weird']]) {
+    for (const bad of [
+      ['--var', '-1'],
+      ['--sampling', 'weird'],
+    ]) {
       const r2 = await lab(['theory', ...bad]);
       expect(r2.code).toBe(2);
       expect(r2.stderr).toContain(bad[0]);

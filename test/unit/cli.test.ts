@@ -18,7 +18,23 @@ describe('dpo-lab CLI (in process)', () => {
   let runId = 0;
 
   it('run synthetic --json prints runId, config, final metrics and the K×K probabilities', async () => {
-    const r = await lab(['run', 'synthetic', '--loss', 'bdpo', '--steps', '40', '--ref-steps', '10', '--seed', '7', '--k', '6', '--pairs-per-prompt', '10', '--json']);
+    const r = await lab([
+      'run',
+      'synthetic',
+      '--loss',
+      'bdpo',
+      '--steps',
+      '40',
+      '--ref-steps',
+      '10',
+      '--seed',
+      '7',
+      '--k',
+      '6',
+      '--pairs-per-prompt',
+      '10',
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     // stdout carries exactly one JSON document, nothing else
     expect(r.stdout.trim().split('\n')).toHaveLength(1);

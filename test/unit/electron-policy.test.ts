@@ -22,7 +22,13 @@ describe('Electron URL trust', () => {
 describe('remembered window bounds', () => {
   const screen = [{ x: 0, y: 0, width: 1920, height: 1080 }];
   it('restores bounds that are on a connected display', () => {
-    expect(fitWindowState({ x: 100, y: 80, width: 1200, height: 800, maximized: true }, screen)).toEqual({ x: 100, y: 80, width: 1200, height: 800, maximized: true });
+    expect(fitWindowState({ x: 100, y: 80, width: 1200, height: 800, maximized: true }, screen)).toEqual({
+      x: 100,
+      y: 80,
+      width: 1200,
+      height: 800,
+      maximized: true,
+    });
   });
   it('keeps the size but lets the OS place a window whose display is gone', () => {
     expect(fitWindowState({ x: 3000, y: 80, width: 1200, height: 800 }, screen)).toEqual({ width: 1200, height: 800, maximized: false });

@@ -32,7 +32,9 @@ describe('layer walls', () => {
 
   it('lets src-shared import only itself and zod', async () => {
     expect(await walls('src-shared/fixture.ts', `import { LabService } from '../src-main/api/service';\nexport const s = LabService;\n`)).toHaveLength(1);
-    expect(await walls('src-shared/fixture.ts', `import { z } from 'zod';\nimport { LOSS_NAMES } from './losses';\nexport const s = [z, LOSS_NAMES];\n`)).toEqual([]);
+    expect(
+      await walls('src-shared/fixture.ts', `import { z } from 'zod';\nimport { LOSS_NAMES } from './losses';\nexport const s = [z, LOSS_NAMES];\n`),
+    ).toEqual([]);
   });
 
   it('keeps the main process and serve free of tfjs: no static import of computing engine modules outside workers', async () => {
@@ -40,7 +42,12 @@ describe('layer walls', () => {
     expect((await walls('src-main/api/fixture.ts', code))[0]).toMatch(/loads tfjs/);
     expect(await walls('src-main/electron/fixture.ts', code)).toHaveLength(1);
     // types and import() are fine: a command that computes loads the engine when it runs
-    expect(await walls('src-main/api/fixture.ts', `import type { BackendInfo } from '../engine/backend';\nexport const f = (b: BackendInfo) => import('../engine/backend').then(() => b);\n`)).toEqual([]);
+    expect(
+      await walls(
+        'src-main/api/fixture.ts',
+        `import type { BackendInfo } from '../engine/backend';\nexport const f = (b: BackendInfo) => import('../engine/backend').then(() => b);\n`,
+      ),
+    ).toEqual([]);
     expect(await walls('src-main/runner/worker.ts', code)).toEqual([]);
   });
 

@@ -111,7 +111,9 @@ describe('LossInspectInputSchema', () => {
 
   it('lists the valid names for an unknown loss', () => {
     const msg = errorOf(() => parseLossInspectJson(JSON.stringify({ ...WORKED, losses: ['dpo', 'simpo'] }), 'in.json'));
-    expect(msg).toMatch(/in\.json: .*losses\[1\]: unknown loss "simpo"; valid losses: dpo, nbdpo-asymm, nbdpo-symm, nbdpo2-asymm, nbdpo2-symm, bdpo, ipo, cdpo, hinge/);
+    expect(msg).toMatch(
+      /in\.json: .*losses\[1\]: unknown loss "simpo"; valid losses: dpo, nbdpo-asymm, nbdpo-symm, nbdpo2-asymm, nbdpo2-symm, bdpo, ipo, cdpo, hinge/,
+    );
   });
 });
 

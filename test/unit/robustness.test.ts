@@ -27,7 +27,12 @@ describe('robustness', () => {
     expect(runs.map((r) => r.status)).toEqual(['done', 'done', 'failed']);
     expect(runs[2].error).toMatch(/not finite|NaN|Infinity/i);
     expect(runs[2].error).not.toMatch(/\[run \d+\]/);
-    expect(lab.store.runs.logs(runIds[0]).map((l) => l.text).join('\n')).toMatch(/retraining the batch in halves/);
+    expect(
+      lab.store.runs
+        .logs(runIds[0])
+        .map((l) => l.text)
+        .join('\n'),
+    ).toMatch(/retraining the batch in halves/);
     expect(lab.store.sweeps.get(sweepId)!.status).toBe('failed');
     // The survivor equals a run of the same config trained alone.
     const alone = await invoke<{ runIds: number[] }>(lab, 'runs:start', { kind: 'synthetic', config: { ...base, lr: 0.01 } });
@@ -38,7 +43,11 @@ describe('robustness', () => {
 
   it('a sweep interrupted by closing the lab is summarised and closed at the next start', async () => {
     const lab1 = newLab('interrupted.db');
-    const { sweepId } = await invoke<{ sweepId: number }>(lab1, 'sweeps:start', { grid: { loss: ['dpo', 'bdpo'] }, seeds: 1, base: { steps: 1_000_000, refSteps: 0 } });
+    const { sweepId } = await invoke<{ sweepId: number }>(lab1, 'sweeps:start', {
+      grid: { loss: ['dpo', 'bdpo'] },
+      seeds: 1,
+      base: { steps: 1_000_000, refSteps: 0 },
+    });
     await new Promise((r) => setTimeout(r, 300));
     lab1.close();
     await lab1.service.sweepSettled(sweepId); // settles without an unhandled rejection
@@ -53,7 +62,11 @@ describe('robustness', () => {
   it('cancelling one queued run of a multi-loss launch keeps it out of training; deleting it harms no other run', async () => {
     const lab = newLab('cancel-queued.db');
     const blocker = await invoke<{ runIds: number[] }>(lab, 'runs:start', { kind: 'synthetic', config: { steps: 1_000_000, refSteps: 0 } });
-    const pair = await invoke<{ runIds: number[] }>(lab, 'runs:start', { kind: 'synthetic', config: { steps: 30, refSteps: 5, K: 5, pairsPerPrompt: 8 }, losses: ['dpo', 'bdpo'] });
+    const pair = await invoke<{ runIds: number[] }>(lab, 'runs:start', {
+      kind: 'synthetic',
+      config: { steps: 30, refSteps: 5, K: 5, pairsPerPrompt: 8 },
+      losses: ['dpo', 'bdpo'],
+    });
     const [dpo, bdpo] = pair.runIds;
     expect(await invoke(lab, 'runs:cancel', { id: dpo })).toEqual({ ok: true });
     expect(await invoke(lab, 'runs:delete', { id: dpo })).toEqual({ ok: true });

@@ -114,7 +114,17 @@ describe('web server auth', () => {
   });
 
   it('rejects a table whose rows do not match its header, naming the row', async () => {
-    const res = await post('/api/table:exportCsv', { header: ['a', 'b'], rows: [[1, 2], [1, 2, 3]] }, { authorization: `Bearer ${server.token}` });
+    const res = await post(
+      '/api/table:exportCsv',
+      {
+        header: ['a', 'b'],
+        rows: [
+          [1, 2],
+          [1, 2, 3],
+        ],
+      },
+      { authorization: `Bearer ${server.token}` },
+    );
     expect(res.status).toBe(400);
     const body = (await res.json()) as { error: { issues: { path: string; message: string }[] } };
     expect(body.error.issues).toEqual([{ path: 'rows[1]', message: 'has 3 cells but the header has 2' }]);

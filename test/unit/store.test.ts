@@ -151,7 +151,13 @@ describe('CSV export', () => {
   });
 
   it('quotes per RFC 4180', () => {
-    const csv = tableCsv(['name', 'note'], [['a, "b"', 'line1\nline2'], ['plain', null]]);
+    const csv = tableCsv(
+      ['name', 'note'],
+      [
+        ['a, "b"', 'line1\nline2'],
+        ['plain', null],
+      ],
+    );
     expect(csv).toBe('name,note\n"a, ""b""","line1\nline2"\nplain,\n');
   });
 });

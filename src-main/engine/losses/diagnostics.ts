@@ -18,10 +18,7 @@ export type StandardMetricName = (typeof STANDARD_METRIC_NAMES)[number];
 /** Metrics only a trainer knows; it appends them after the standard ones. */
 export const TRAINER_METRIC_NAMES = ['grad_norm', 'learning_rate'] as const;
 /** Optional parameter-space balance norms, logged where cheap (synthetic lab). */
-export const PARAM_BALANCE_METRIC_NAMES = [
-  'balance/param_grad_norm_chosen',
-  'balance/param_grad_norm_rejected',
-] as const;
+export const PARAM_BALANCE_METRIC_NAMES = ['balance/param_grad_norm_chosen', 'balance/param_grad_norm_rejected'] as const;
 
 export interface LossAndLogpGrads {
   /** Per-pair loss, same shape as the inputs. */
@@ -41,9 +38,10 @@ export interface LossAndLogpGrads {
 export function lossAndLogpGrads(def: LossDefinition, inputs: LossInputs, hyper: LossHyper): LossAndLogpGrads {
   return tf.tidy(() => {
     // valueAndGrads seeds a non-scalar output with ones, i.e. differentiates the sum over pairs
-    const { value, grads } = tf.valueAndGrads((lw: tf.Tensor, ll: tf.Tensor) =>
-      def.perPair({ lw, ll, refW: inputs.refW, refL: inputs.refL }, hyper),
-    )([inputs.lw, inputs.ll]);
+    const { value, grads } = tf.valueAndGrads((lw: tf.Tensor, ll: tf.Tensor) => def.perPair({ lw, ll, refW: inputs.refW, refL: inputs.refL }, hyper))([
+      inputs.lw,
+      inputs.ll,
+    ]);
     return { perPair: value, gw: grads[0], gl: grads[1] };
   });
 }
@@ -162,10 +160,7 @@ export class NonFiniteMetricError extends Error {
  * within a batched job). The losses cannot check themselves without a device read per step, so trainers
  * call this on the values they read back anyway; for bDPO it is the guard for lw + ll = 0 (losses.md).
  */
-export function assertFiniteMetrics(
-  values: Readonly<Record<string, number | ArrayLike<number>>>,
-  context: FiniteCheckContext,
-): void {
+export function assertFiniteMetrics(values: Readonly<Record<string, number | ArrayLike<number>>>, context: FiniteCheckContext): void {
   const offending: string[] = [];
   for (const [name, v] of Object.entries(values)) {
     if (typeof v === 'number') {

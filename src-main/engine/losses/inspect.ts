@@ -63,8 +63,7 @@ export function inspectLosses(input: LossInspectInputRaw | LossInspectInput): Re
         const i = values.findIndex((x) => !Number.isFinite(x));
         if (i >= 0) {
           throw new Error(
-            `${name} gave a non-finite ${field} (${values[i]}) for pair ${i}; ` +
-              `the computation runs in float32, so inputs beyond about ±3.4e38 overflow`,
+            `${name} gave a non-finite ${field} (${values[i]}) for pair ${i}; ` + `the computation runs in float32, so inputs beyond about ±3.4e38 overflow`,
           );
         }
       }

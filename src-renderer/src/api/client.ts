@@ -88,8 +88,7 @@ export async function call<C extends CommandName>(command: C, input: CommandInpu
 
 /** Every command as a method: `await lab['runs:list']({})`. */
 export const lab: LabApi = new Proxy({} as LabApi, {
-  get: (_t, name: string | symbol) =>
-    typeof name === 'string' && name !== 'then' ? (input: unknown) => call(name as CommandName, input as never) : undefined,
+  get: (_t, name: string | symbol) => (typeof name === 'string' && name !== 'then' ? (input: unknown) => call(name as CommandName, input as never) : undefined),
 });
 
 // ---- live events -------------------------------------------------------------------------------------------

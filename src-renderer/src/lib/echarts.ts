@@ -155,7 +155,10 @@ export function useChart(el: Ref<HTMLElement | null>, opts: UseChartOptions) {
     observer.observe(el.value);
   });
 
-  watch(() => theme.resolved, () => scheduleFrame(rebuild));
+  watch(
+    () => theme.resolved,
+    () => scheduleFrame(rebuild),
+  );
 
   onBeforeUnmount(() => {
     observer?.disconnect();

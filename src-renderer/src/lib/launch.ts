@@ -1,9 +1,5 @@
 /** The launcher's knowledge of SyntheticConfig: labels, groups, help, and the presets the paper needs. */
-import {
-  SyntheticConfigSchema,
-  defaultSyntheticConfig,
-  type SyntheticConfig,
-} from '@shared/synthetic-config';
+import { SyntheticConfigSchema, defaultSyntheticConfig, type SyntheticConfig } from '@shared/synthetic-config';
 import { LOSS_NAMES, PAPER_LOSSES, type LossName } from '@shared/losses';
 import { TABLE1_MASKS } from '@shared/paper';
 import { schemaFields, type SchemaField } from '@shared/schema-fields';

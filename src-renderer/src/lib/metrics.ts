@@ -61,8 +61,7 @@ export function bestIndex(name: string, values: (number | null | undefined)[], d
       bestScore = score;
       best = i;
       tied = false;
-    }
-    else if (score === bestScore) tied = true;
+    } else if (score === bestScore) tied = true;
   });
   return tied ? -1 : best;
 }

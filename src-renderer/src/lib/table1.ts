@@ -7,5 +7,10 @@ import type { SyntheticConfig } from './launch';
 
 export async function launchTable1(config: SyntheticConfig, seeds: number): Promise<{ sweepId: number; runIds: number[] }> {
   const { loss: _loss, mask: _mask, seed: _seed, ...base } = config;
-  return lab['sweeps:start']({ preset: 'table1', seeds, base, name: `Table 1 · ${seeds} seed${seeds > 1 ? 's' : ''} · ${config.model} · ${config.steps} steps` });
+  return lab['sweeps:start']({
+    preset: 'table1',
+    seeds,
+    base,
+    name: `Table 1 · ${seeds} seed${seeds > 1 ? 's' : ''} · ${config.model} · ${config.steps} steps`,
+  });
 }
