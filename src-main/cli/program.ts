@@ -155,7 +155,8 @@ export function buildProgram(): Command {
       if (!['127.0.0.1', 'localhost', '::1'].includes(flags.host))
         process.stderr.write(`warning: serving on ${flags.host}, reachable beyond this machine; anyone with the URL can use the lab\n`);
       lifecycle.keepAlive = true;
-      print(g.json, { url: server.url, port: server.port, db: lab.store.file }, () => server.url);
+      const { dbPath } = await call(lab, 'app:info', {});
+      print(g.json, { url: server.url, port: server.port, db: dbPath }, () => server.url);
       const stop = async () => {
         await server.close();
         lab.close();
