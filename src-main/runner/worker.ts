@@ -196,8 +196,12 @@ async function runJob(job: Job, sink: WorkerSink): Promise<void> {
       const dataset = r.dataset === undefined ? generateDataset(r.config) : parseDatasetForConfig(r.dataset, r.config, 'dataset');
       const s = datasetSummary(dataset);
       send({ type: 'artifact', runId: r.runId, kind: 'dataset', name: 'dataset.json', content: JSON.stringify(dataset) });
-      log(r.runId, `dataset ${r.dataset === undefined ? `drawn from seed ${r.config.seed}` : 'given'}: ${dataset.pairs.length} pairs, ${s.maskedCells} masked cells`);
-      if (getBackend() === 'wasm' && !wasmKernels()) log(r.runId, "the lab's WASM SIMD kernels could not start; training uses tfjs's own (several times slower)", 'warn');
+      log(
+        r.runId,
+        `dataset ${r.dataset === undefined ? `drawn from seed ${r.config.seed}` : 'given'}: ${dataset.pairs.length} pairs, ${s.maskedCells} masked cells`,
+      );
+      if (getBackend() === 'wasm' && !wasmKernels())
+        log(r.runId, "the lab's WASM SIMD kernels could not start; training uses tfjs's own (several times slower)", 'warn');
       return { config: r.config, dataset, datasetIsGenerated: r.dataset === undefined };
     });
   } catch (err) {
@@ -212,13 +216,19 @@ async function runJob(job: Job, sink: WorkerSink): Promise<void> {
    */
   async function train(indices: number[]): Promise<void> {
     try {
-      const results = await runSyntheticBatch(indices.map((i) => inputs[i]), new SubsetSink(sink, indices));
+      const results = await runSyntheticBatch(
+        indices.map((i) => inputs[i]),
+        new SubsetSink(sink, indices),
+      );
       sink.flush();
       results.forEach((res, k) => {
         const runId = ids[indices[k]];
         if (sink.isCancelled(indices[k])) return send({ type: 'runCancelled', runId });
         const ref = res.refFinal;
-        log(runId, `πref after ${res.config.refSteps} warm-up steps: expectedUtility ${ref.expectedUtility.toFixed(4)}, pBest ${ref.pBest.toFixed(4)}, oodMass ${ref.oodMass.toFixed(4)}`);
+        log(
+          runId,
+          `πref after ${res.config.refSteps} warm-up steps: expectedUtility ${ref.expectedUtility.toFixed(4)}, pBest ${ref.pBest.toFixed(4)}, oodMass ${ref.oodMass.toFixed(4)}`,
+        );
         send({ type: 'runDone', runId, final: res.final });
       });
     } catch (err) {

@@ -11,7 +11,6 @@ export interface MetricBatch {
   values: ArrayLike<number>;
 }
 
-
 /** Metric rows and K×K-style snapshots. Names are interned once per database. */
 export class MetricStore {
   private readonly nameIds = new Map<string, number>();

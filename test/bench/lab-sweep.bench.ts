@@ -31,7 +31,8 @@ export async function labSweepBench(): Promise<BenchRow[]> {
   };
   const lab = createLab({ dbFile: path.join(dir, 'lab.db'), mode: 'cli', launcher });
   let writeMs = 0;
-  const timed = <A extends unknown[], R>(f: (...a: A) => R) =>
+  const timed =
+    <A extends unknown[], R>(f: (...a: A) => R) =>
     (...a: A): R => {
       const t = performance.now();
       try {
@@ -56,10 +57,34 @@ export async function labSweepBench(): Promise<BenchRow[]> {
   fs.rmSync(dir, { recursive: true, force: true });
   const s = (a: number, b: number) => (b - a) / 1000;
   return [
-    { name: 'lab: Table 1 sweep end to end (worker + SQLite)', backend, value: seconds, unit: 's', note: `${runIds.length} runs, ${rows} metric rows stored${failed ? `, ${failed} FAILED` : ''}` },
-    { name: 'lab:   start-up (worker process, tfjs, WASM)', backend, value: s(marks.start, marks.hello), unit: 's', note: 'job start until the worker says hello' },
-    { name: 'lab:   training in the worker', backend, value: s(marks.hello, marks.lastDone), unit: 's', note: 'hello until the last run is done (datasets, engine, row buffering, IPC)' },
-    { name: 'lab:   metric writes in the parent', backend: 'better-sqlite3', value: writeMs / 1000, unit: 's', note: 'SQLite inserts of rows and snapshots; overlap the training (other core)' },
+    {
+      name: 'lab: Table 1 sweep end to end (worker + SQLite)',
+      backend,
+      value: seconds,
+      unit: 's',
+      note: `${runIds.length} runs, ${rows} metric rows stored${failed ? `, ${failed} FAILED` : ''}`,
+    },
+    {
+      name: 'lab:   start-up (worker process, tfjs, WASM)',
+      backend,
+      value: s(marks.start, marks.hello),
+      unit: 's',
+      note: 'job start until the worker says hello',
+    },
+    {
+      name: 'lab:   training in the worker',
+      backend,
+      value: s(marks.hello, marks.lastDone),
+      unit: 's',
+      note: 'hello until the last run is done (datasets, engine, row buffering, IPC)',
+    },
+    {
+      name: 'lab:   metric writes in the parent',
+      backend: 'better-sqlite3',
+      value: writeMs / 1000,
+      unit: 's',
+      note: 'SQLite inserts of rows and snapshots; overlap the training (other core)',
+    },
     { name: 'lab: metric rows stored during the sweep', backend, value: rows / seconds, unit: 'rows/s' },
   ];
 }

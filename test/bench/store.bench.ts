@@ -9,7 +9,21 @@ import type { BenchRow } from './table';
 export async function storeBench(): Promise<BenchRow[]> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dpo-lab-bench-'));
   const store = LabStore.open(path.join(dir, 'bench.db'));
-  const names = ['loss', 'rewards/chosen', 'rewards/rejected', 'rewards/margins', 'rewards/accuracies', 'logps/chosen', 'logps/rejected', 'balance/log10_prob_ratio', 'balance/logp_grad_ratio', 'grad_norm', 'learning_rate', 'balance/param_grad_norm_chosen', 'balance/param_grad_norm_rejected'];
+  const names = [
+    'loss',
+    'rewards/chosen',
+    'rewards/rejected',
+    'rewards/margins',
+    'rewards/accuracies',
+    'logps/chosen',
+    'logps/rejected',
+    'balance/log10_prob_ratio',
+    'balance/logp_grad_ratio',
+    'grad_norm',
+    'learning_rate',
+    'balance/param_grad_norm_chosen',
+    'balance/param_grad_norm_rejected',
+  ];
   const runs = 20;
   const steps = 2000;
   const perBatch = 200; // steps per flush, about what a worker sends every 200 ms
@@ -38,7 +52,13 @@ export async function storeBench(): Promise<BenchRow[]> {
   store.close();
   fs.rmSync(dir, { recursive: true, force: true });
   return [
-    { name: 'metric rows committed (SQLite WAL, 2.6k-row batches)', backend: 'better-sqlite3', value: rows / insertS, unit: 'rows/s', note: `${rows} rows in ${insertS.toFixed(2)} s` },
+    {
+      name: 'metric rows committed (SQLite WAL, 2.6k-row batches)',
+      backend: 'better-sqlite3',
+      value: rows / insertS,
+      unit: 'rows/s',
+      note: `${rows} rows in ${insertS.toFixed(2)} s`,
+    },
     { name: 'CSV export (long format)', backend: 'better-sqlite3', value: csvRows / csvS, unit: 'rows/s', note: `${csvRows} rows` },
   ];
 }

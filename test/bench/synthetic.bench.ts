@@ -25,7 +25,10 @@ async function useBackend(name: 'cpu' | 'wasm'): Promise<void> {
 }
 
 /** Seconds for runSyntheticBatch on these configs (a sink that drops rows, like a worker that is not watched). */
-async function timeRuns(configs: SyntheticConfig[], timings?: StepTimings): Promise<{ seconds: number; results: Awaited<ReturnType<typeof runSyntheticBatch>> }> {
+async function timeRuns(
+  configs: SyntheticConfig[],
+  timings?: StepTimings,
+): Promise<{ seconds: number; results: Awaited<ReturnType<typeof runSyntheticBatch>> }> {
   const t0 = performance.now();
   const results = await runSyntheticBatch(
     configs.map((config) => ({ config })),
@@ -79,7 +82,14 @@ export async function syntheticBench(): Promise<BenchRow[]> {
   rows.push({ name: 'synthetic: Table 1 sweep', backend: fastest, value: sweep.length / seconds, unit: 'runs/s' });
   rows.push({ name: 'synthetic: Table 1 sweep', backend: fastest, value: runSteps / seconds, unit: 'run-steps/s' });
   console.log(`\nTable 1 (final expectedUtility, mean ± std over 5 seeds; paper in parentheses), ${fastest} backend, ${seconds.toFixed(1)} s:\n`);
-  console.log(table1Text(summariseRuns(results.map((r, i) => ({ id: i + 1, status: 'done', config: r.config, final: r.final })), 'table1')));
+  console.log(
+    table1Text(
+      summariseRuns(
+        results.map((r, i) => ({ id: i + 1, status: 'done', config: r.config, final: r.final })),
+        'table1',
+      ),
+    ),
+  );
   console.log('');
   return rows;
 }

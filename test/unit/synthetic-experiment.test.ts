@@ -201,7 +201,10 @@ describe('runSyntheticBatch', () => {
   async function aloneVsBatched() {
     const configs = mixed();
     const batchedSink = new MemorySink();
-    const batched = await runSyntheticBatch(configs.map((config) => ({ config })), batchedSink);
+    const batched = await runSyntheticBatch(
+      configs.map((config) => ({ config })),
+      batchedSink,
+    );
     for (let i = 0; i < configs.length; i++) {
       const s = new MemorySink();
       const [alone] = await runSyntheticBatch([{ config: configs[i] }], s);
@@ -223,8 +226,15 @@ describe('runSyntheticBatch', () => {
     const configs = mixed(); // runs 0 and 2 have the same warm-up
     const a = new MemorySink();
     const b = new MemorySink();
-    const shared = await runSyntheticBatch(configs.map((config) => ({ config })), a);
-    const separate = await runSyntheticBatch(configs.map((config) => ({ config })), b, { shareWarmup: false });
+    const shared = await runSyntheticBatch(
+      configs.map((config) => ({ config })),
+      a,
+    );
+    const separate = await runSyntheticBatch(
+      configs.map((config) => ({ config })),
+      b,
+      { shareWarmup: false },
+    );
     expect(separate).toEqual(shared);
     for (let i = 0; i < configs.length; i++) expect(rowsOf(b, i)).toEqual(rowsOf(a, i));
     expect(shared[0].refProbs).toEqual(shared[2].refProbs);
@@ -235,8 +245,14 @@ describe('runSyntheticBatch', () => {
     const c = mixed();
     const s1 = new MemorySink();
     const s2 = new MemorySink();
-    const r1 = await runSyntheticBatch(c.map((config) => ({ config })), s1);
-    const r2 = await runSyntheticBatch(c.map((config) => ({ config })), s2);
+    const r1 = await runSyntheticBatch(
+      c.map((config) => ({ config })),
+      s1,
+    );
+    const r2 = await runSyntheticBatch(
+      c.map((config) => ({ config })),
+      s2,
+    );
     expect(r2).toEqual(r1);
     expect(s2.rows).toEqual(s1.rows);
     expect(s2.snapshots).toEqual(s1.snapshots);
@@ -331,7 +347,11 @@ describe('runSyntheticBatch', () => {
     const bdpo = getLoss('bdpo');
     let calls = 0;
     // the real bDPO, fed lw + ll = 0 from the 3rd training step on
-    const poisoned = { ...bdpo, perPair: (inputs: Parameters<typeof bdpo.perPair>[0], hyper: Parameters<typeof bdpo.perPair>[1]) => (++calls >= 3 ? bdpo.perPair({ ...inputs, ll: tf.sub(tf.sub(inputs.ll, inputs.ll), inputs.lw) }, hyper) : bdpo.perPair(inputs, hyper)) };
+    const poisoned = {
+      ...bdpo,
+      perPair: (inputs: Parameters<typeof bdpo.perPair>[0], hyper: Parameters<typeof bdpo.perPair>[1]) =>
+        ++calls >= 3 ? bdpo.perPair({ ...inputs, ll: tf.sub(tf.sub(inputs.ll, inputs.ll), inputs.lw) }, hyper) : bdpo.perPair(inputs, hyper),
+    };
     const run = runSyntheticBatch(
       [{ config: cfg({ loss: 'dpo', steps: 5, refSteps: 0, model: 'table' }) }, { config: cfg({ loss: 'bdpo', steps: 5, refSteps: 0, model: 'table' }) }],
       new MemorySink(),
@@ -357,7 +377,10 @@ describe('runSyntheticBatch', () => {
   it('trains full-batch runs with datasets of different sizes (one program each) and keeps input order', async () => {
     const ds = handDataset();
     const a = cfg({ K: 4, model: 'table', steps: 4, refSteps: 2, batchSize: 0, pairsPerPrompt: 3 });
-    const results: SyntheticResult[] = await runSyntheticBatch([{ config: a }, { config: a, dataset: ds }, { config: { ...a, loss: 'bdpo' } }], new MemorySink());
+    const results: SyntheticResult[] = await runSyntheticBatch(
+      [{ config: a }, { config: a, dataset: ds }, { config: { ...a, loss: 'bdpo' } }],
+      new MemorySink(),
+    );
     expect(results.map((r) => r.dataset.pairs.length)).toEqual([12, 24, 12]);
     expect(results[2].config.loss).toBe('bdpo');
     expect(results[0].refProbs).toEqual(results[2].refProbs); // same warm-up
@@ -407,7 +430,10 @@ describe('wasm backend', () => {
         cfg({ loss: 'nbdpo2-asymm', seed: 0, mask: 0.2, steps: 9, refSteps: 5, batchSize: 16, logEvery: 2, evalEvery: 4, pairsPerPrompt: 20, ...extra }),
       ];
       const bs = new MemorySink();
-      const batched = await runSyntheticBatch(configs.map((config) => ({ config })), bs);
+      const batched = await runSyntheticBatch(
+        configs.map((config) => ({ config })),
+        bs,
+      );
       for (let i = 0; i < configs.length; i++) {
         const s = new MemorySink();
         const [alone] = await runSyntheticBatch([{ config: configs[i] }], s);

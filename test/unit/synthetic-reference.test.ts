@@ -57,7 +57,10 @@ for (const backend of ['cpu', 'wasm'] as const) {
         await useBackend(backend);
         const configs = runs(model).map((c) => SyntheticConfigSchema.parse(c));
         const sink = new MemorySink();
-        const results = await runSyntheticBatch(configs.map((config) => ({ config })), sink);
+        const results = await runSyntheticBatch(
+          configs.map((config) => ({ config })),
+          sink,
+        );
         configs.forEach((config, i) => {
           const ref = trainReference(config, results[i].dataset);
           const rows = new Map<string, number>();

@@ -3,12 +3,7 @@ import { PAPER_LOSSES } from '@shared/losses';
 import { SyntheticConfigSchema } from '@shared/synthetic-config';
 import { summariseRuns } from '@shared/sweeps';
 import { table1Text } from '../../src-main/cli/table1-text';
-import {
-  GridError,
-  expandGrid,
-  planBatches,
-  table1Configs,
-} from '../../src-main/engine/synthetic/sweep';
+import { GridError, expandGrid, planBatches, table1Configs } from '../../src-main/engine/synthetic/sweep';
 
 describe('expandGrid', () => {
   it('gives the Cartesian product over the base, first field slowest, with defaults filled', () => {
@@ -70,10 +65,11 @@ describe('sweep summary', () => {
     expect(dpo0.paper).toBe(4.28);
     const dpo02 = summary.cells.find((c) => c.key.loss === 'dpo' && c.key.mask === 0.2)!;
     expect([dpo02.n, dpo02.metrics.expectedUtility.mean, dpo02.paper]).toEqual([1, 3, 3.98]); // the failed run is not averaged
-    expect(table1Text(summary).split('\n').slice(1).map((l) => l.trimEnd())).toEqual([
-      'mask  dpo                 bdpo',
-      '0.0   5.00 ± 1.00 (4.28)  5.00 (4.45)',
-      '0.2   3.00 (3.98)         —',
-    ]);
+    expect(
+      table1Text(summary)
+        .split('\n')
+        .slice(1)
+        .map((l) => l.trimEnd()),
+    ).toEqual(['mask  dpo                 bdpo', '0.0   5.00 ± 1.00 (4.28)  5.00 (4.45)', '0.2   3.00 (3.98)         —']);
   });
 });

@@ -227,14 +227,58 @@ describe('dataset file', () => {
     expect(message(() => parseDataset({ K: 20, alpha: 0.6, mask: [], pairs }))).toBe('pairs[17][2]: 25 is out of range 0..19');
     expect(message(() => parseDataset(bad({ pairs: [[4, 0, 1]] })))).toBe('pairs[0][0]: 4 is out of range 0..3');
     expect(message(() => parseDataset(bad({ pairs: [[0, -1, 1]] })))).toBe('pairs[0][1]: -1 is out of range 0..3');
-    expect(message(() => parseDataset(bad({ mask: [[2, 1], [2, 9]] })))).toBe('mask[1][1]: 9 is out of range 0..3');
+    expect(
+      message(() =>
+        parseDataset(
+          bad({
+            mask: [
+              [2, 1],
+              [2, 9],
+            ],
+          }),
+        ),
+      ),
+    ).toBe('mask[1][1]: 9 is out of range 0..3');
   });
 
   it('rejects a masked cell, winner = loser, duplicates and malformed entries', () => {
-    expect(message(() => parseDataset(bad({ pairs: [[0, 0, 1], [1, 3, 0]] })))).toBe('pairs[1][1]: cell [1, 3] (prompt 1, winner 3) is masked');
+    expect(
+      message(() =>
+        parseDataset(
+          bad({
+            pairs: [
+              [0, 0, 1],
+              [1, 3, 0],
+            ],
+          }),
+        ),
+      ),
+    ).toBe('pairs[1][1]: cell [1, 3] (prompt 1, winner 3) is masked');
     expect(message(() => parseDataset(bad({ pairs: [[1, 0, 3]] })))).toBe('pairs[0][2]: cell [1, 3] (prompt 1, loser 3) is masked');
-    expect(message(() => parseDataset(bad({ pairs: [[0, 0, 1], [2, 2, 2]] })))).toBe('pairs[1]: winner and loser are the same response (2)');
-    expect(message(() => parseDataset(bad({ mask: [[1, 3], [1, 3]] })))).toBe('mask[1]: cell [1, 3] is listed twice');
+    expect(
+      message(() =>
+        parseDataset(
+          bad({
+            pairs: [
+              [0, 0, 1],
+              [2, 2, 2],
+            ],
+          }),
+        ),
+      ),
+    ).toBe('pairs[1]: winner and loser are the same response (2)');
+    expect(
+      message(() =>
+        parseDataset(
+          bad({
+            mask: [
+              [1, 3],
+              [1, 3],
+            ],
+          }),
+        ),
+      ),
+    ).toBe('mask[1]: cell [1, 3] is listed twice');
     expect(message(() => parseDataset(bad({ pairs: [[0, 1]] })))).toMatch(/^pairs\[0\]: /);
     expect(message(() => parseDataset(bad({ pairs: [[0, 1.5, 2]] })))).toBe('pairs[0][1]: expected an integer id');
     expect(message(() => parseDataset(bad({ pairs: [] })))).toBe('pairs: the dataset has no pairs');
@@ -246,7 +290,18 @@ describe('dataset file', () => {
   });
 
   it('reports several issues at once, with a path prefix', () => {
-    const msg = message(() => parseDatasetForConfig(bad({ pairs: [[0, 9, 1], [0, 1, 1]] }), { K: 4, alpha: 0.6 }, 'dataset'));
+    const msg = message(() =>
+      parseDatasetForConfig(
+        bad({
+          pairs: [
+            [0, 9, 1],
+            [0, 1, 1],
+          ],
+        }),
+        { K: 4, alpha: 0.6 },
+        'dataset',
+      ),
+    );
     expect(msg).toBe('dataset.pairs[0][1]: 9 is out of range 0..3; dataset.pairs[1]: winner and loser are the same response (1)');
   });
 

@@ -26,7 +26,10 @@ function random(shape: number[], seed: number): { shape: number[]; values: Float
 }
 
 /** Runs f on 'wasm' (the kernels) and on 'cpu' (the tfjs twins) with the same inputs; returns both outputs. */
-async function onBoth(inputs: { shape: number[]; values: Float32Array }[], f: (...xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[]): Promise<[Float32Array[], Float32Array[]]> {
+async function onBoth(
+  inputs: { shape: number[]; values: Float32Array }[],
+  f: (...xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[],
+): Promise<[Float32Array[], Float32Array[]]> {
   const runOn = async (backend: string) => {
     await tf.setBackend(backend);
     const xs = inputs.map((i) => tf.tensor(i.values, i.shape));
@@ -79,7 +82,11 @@ describe('WASM kernels', () => {
   });
 
   it('adamUpdate gives the same bits as the tfjs ops, per-run learning rates included', async () => {
-    for (const shape of [[3, 20, 64], [2, 1, 5], [4, 7, 3]]) {
+    for (const shape of [
+      [3, 20, 64],
+      [2, 1, 5],
+      [4, 7, 3],
+    ]) {
       const [p, m, g] = [1, 2, 3].map((s) => random(shape, s));
       const v = { shape, values: random(shape, 4).values.map((x) => x * x) };
       const lr = { shape: [shape[0]], values: Float32Array.from({ length: shape[0] }, (_, r) => 0.01 * (r + 1)) };

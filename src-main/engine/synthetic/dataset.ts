@@ -107,8 +107,7 @@ export function parseDataset(raw: unknown, prefix = ''): SyntheticDataset {
 /** Throws DatasetError when the dataset's K or alpha disagree with the run config's. */
 export function checkDatasetMatchesConfig(ds: SyntheticDataset, config: Pick<SyntheticConfig, 'K' | 'alpha'>, prefix = ''): void {
   const issues: DatasetIssue[] = [];
-  if (ds.K !== config.K)
-    issues.push({ path: formatPath(prefix, ['K']), message: `the dataset has K = ${ds.K} but the run config has K = ${config.K}` });
+  if (ds.K !== config.K) issues.push({ path: formatPath(prefix, ['K']), message: `the dataset has K = ${ds.K} but the run config has K = ${config.K}` });
   if (Math.abs(ds.alpha - config.alpha) > 1e-12 * Math.max(1, Math.abs(config.alpha)))
     issues.push({ path: formatPath(prefix, ['alpha']), message: `the dataset has alpha = ${ds.alpha} but the run config has alpha = ${config.alpha}` });
   if (issues.length) throw new DatasetError(issues);

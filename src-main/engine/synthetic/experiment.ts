@@ -28,20 +28,25 @@
 import * as tf from '../tf';
 import { RunCancelled, type RunSink } from '../sink';
 import { getLoss as registryGetLoss } from '../losses/registry';
-import {
-  assertFiniteMetrics,
-  NonFiniteMetricError,
-  PARAM_BALANCE_METRIC_NAMES,
-  STANDARD_METRIC_NAMES,
-  TRAINER_METRIC_NAMES,
-} from '../losses/diagnostics';
+import { assertFiniteMetrics, NonFiniteMetricError, PARAM_BALANCE_METRIC_NAMES, STANDARD_METRIC_NAMES, TRAINER_METRIC_NAMES } from '../losses/diagnostics';
 import type { LossDefinition, LossHyper } from '../losses/types';
 import { SyntheticConfigSchema, type SyntheticConfig } from '@shared/synthetic-config';
 import { planKey } from './plan';
 import { exportDataset, parseDatasetForConfig, type SyntheticDataset } from './dataset';
 import { batchMatMulIsBatchInvariant, forward, initParams, type ModelSpec } from './model';
 import { STREAMS } from './rng';
-import { adamInit, adamStep, BatchSampler, lossGradients, lossGroupKey, parameterGradients, PhaseContext, ReadbackLayout, type AdamState, type StepKind } from './step';
+import {
+  adamInit,
+  adamStep,
+  BatchSampler,
+  lossGradients,
+  lossGroupKey,
+  parameterGradients,
+  PhaseContext,
+  ReadbackLayout,
+  type AdamState,
+  type StepKind,
+} from './step';
 import { generateDataset, utilityMatrix, type PolicyStats } from './task';
 
 export interface SyntheticRunInput {
@@ -367,7 +372,13 @@ async function runProgram(
     if (r === undefined) {
       r = warmRows.length;
       warmRowOf.set(key, r);
-      warmRows.push({ prep: p, report: [], loss: dpo, hyper: { beta: p.config.beta, clip: p.config.clip, labelSmoothing: p.config.labelSmoothing }, lr: p.config.lr });
+      warmRows.push({
+        prep: p,
+        report: [],
+        loss: dpo,
+        hyper: { beta: p.config.beta, clip: p.config.clip, labelSmoothing: p.config.labelSmoothing },
+        lr: p.config.lr,
+      });
     }
     warmRows[r].report.push(p.index);
   }
@@ -391,7 +402,10 @@ async function runProgram(
   });
   const trainOrder = trainRows
     .map((_, i) => i)
-    .sort((i, j) => trainRows[i].hyper.beta - trainRows[j].hyper.beta || lossRank.get(lossGroupKey(trainRows[i]))! - lossRank.get(lossGroupKey(trainRows[j]))! || i - j);
+    .sort(
+      (i, j) =>
+        trainRows[i].hyper.beta - trainRows[j].hyper.beta || lossRank.get(lossGroupKey(trainRows[i]))! - lossRank.get(lossGroupKey(trainRows[j]))! || i - j,
+    );
   const trainSorted = trainOrder.map((i) => trainRows[i]);
   // tf.matMul on WASM (XNNPACK) and native backends takes a different path for a batch of one, so a lone run
   // would not reproduce its numbers inside a batch bit for bit: a lone row then gets a silent twin (a copy that
@@ -420,7 +434,10 @@ async function runProgram(
     owned.push(Ut, eye, maskT);
 
     // 1. init, 2. warm-up (DPO against the initial model)
-    const init = initParams(spec, warmSorted.map((r) => r.prep.config.seed));
+    const init = initParams(
+      spec,
+      warmSorted.map((r) => r.prep.config.seed),
+    );
     const initLogp = tf.tidy(() => forward(spec, init).logp);
     owned.push(initLogp);
     const warmParams = await runPhase(

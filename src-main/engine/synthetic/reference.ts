@@ -98,8 +98,14 @@ export function trainReference(config: SyntheticConfig, dataset: SyntheticDatase
       const batch = c.batchSize === 0 ? dataset.pairs : Array.from({ length: c.batchSize }, () => dataset.pairs[rng.int(dataset.pairs.length)]);
       const B = batch.length;
       tf.tidy(() => {
-        const W = oneHotCells(batch.map(([x, w]) => x * K + w), K * K);
-        const L = oneHotCells(batch.map(([x, , l]) => x * K + l), K * K);
+        const W = oneHotCells(
+          batch.map(([x, w]) => x * K + w),
+          K * K,
+        );
+        const L = oneHotCells(
+          batch.map(([x, , l]) => x * K + l),
+          K * K,
+        );
         const refW = pick(refLogp, W);
         const refL = pick(refLogp, L);
         const perPair = (lw: tf.Tensor, ll: tf.Tensor) => loss.perPair({ lw, ll, refW, refL }, hyper);

@@ -243,7 +243,16 @@ export function lossGradients(ctx: PhaseContext, logp: tf.Tensor3D, batch: Batch
     const parts = ctx.betaGroups.map((bg) => {
       const sl = (x: tf.Tensor) => (ctx.betaGroups.length === 1 ? x.reshape([R, B]) : x.reshape([R, B]).slice([bg.start, 0], [bg.count, B])); // rare: several β
       return stackStandardMetrics(
-        standardMetrics({ lw: sl(all.lw), ll: sl(all.ll), refW: sl(all.refW), refL: sl(all.refL), perPair: sl(all.perPair), gw: sl(all.gw), gl: sl(all.gl), beta: bg.beta }),
+        standardMetrics({
+          lw: sl(all.lw),
+          ll: sl(all.ll),
+          refW: sl(all.refW),
+          refL: sl(all.refL),
+          perPair: sl(all.perPair),
+          gw: sl(all.gw),
+          gl: sl(all.gl),
+          beta: bg.beta,
+        }),
       );
     });
     metrics = (parts.length === 1 ? parts[0] : tf.concat(parts, 1)) as tf.Tensor2D;
@@ -268,7 +277,14 @@ export interface ParamGradients {
  * SUM over pairs, hence 1/B) and runs the model's backward. Split steps do the same for the winners' part alone
  * (the chosen contribution); rejected = total − chosen, since the backward is linear.
  */
-export function parameterGradients(ctx: PhaseContext, params: readonly tf.Tensor[], fwd: ForwardResult, pairs: PairGradients, batch: Batch, split: boolean): ParamGradients {
+export function parameterGradients(
+  ctx: PhaseContext,
+  params: readonly tf.Tensor[],
+  fwd: ForwardResult,
+  pairs: PairGradients,
+  batch: Batch,
+  split: boolean,
+): ParamGradients {
   const { R, K, B, shapes } = ctx;
   const flat = (xs: tf.Tensor[]) => xs.map((x) => x.reshape([-1]));
   const gradsOf = (idx: tf.Tensor2D, parts: tf.Tensor[]) => {

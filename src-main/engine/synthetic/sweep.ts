@@ -26,7 +26,10 @@ export class GridError extends Error {
  * The Cartesian product of `grid` (config field → values) on top of `base`, validated and with defaults
  * filled. The first grid field varies slowest. An empty grid gives [base].
  */
-export function expandGrid(base: Partial<SyntheticConfigInput> | Record<string, unknown>, grid: Readonly<Record<string, readonly unknown[]>>): SyntheticConfig[] {
+export function expandGrid(
+  base: Partial<SyntheticConfigInput> | Record<string, unknown>,
+  grid: Readonly<Record<string, readonly unknown[]>>,
+): SyntheticConfig[] {
   const fields = Object.keys(SyntheticConfigSchema.shape);
   const keys = Object.keys(grid);
   const issues: GridIssue[] = [];

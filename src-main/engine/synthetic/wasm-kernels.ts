@@ -206,13 +206,7 @@ function adamFunction(): WasmFunction {
   const f = new Fn(
     'adam',
     [...ptrs.map((n): [string, number] => [n, I32]), ...consts.map((n): [string, number] => [n, F32])],
-    [
-      ['r', I32],
-      ['row', I32],
-      ['i', I32],
-      ['ii', I32],
-      ...['lrv', 'gv', 'mv', 'vv', ...consts.map((n) => `${n}V`)].map((n): [string, number] => [n, V128]),
-    ],
+    [['r', I32], ['row', I32], ['i', I32], ['ii', I32], ...['lrv', 'gv', 'mv', 'vv', ...consts.map((n) => `${n}V`)].map((n): [string, number] => [n, V128])],
   );
   const { get: g, set: s } = f;
   const c = op.i32;
@@ -362,7 +356,11 @@ function bmmLayout(aShape: readonly number[], bShape: readonly number[], { trans
   };
 }
 
-type KernelFunc = (args: { inputs: Record<string, tf.TensorInfo>; attrs: Record<string, unknown>; backend: WasmBackendLike }) => tf.TensorInfo | tf.TensorInfo[];
+type KernelFunc = (args: {
+  inputs: Record<string, tf.TensorInfo>;
+  attrs: Record<string, unknown>;
+  backend: WasmBackendLike;
+}) => tf.TensorInfo | tf.TensorInfo[];
 
 const KERNEL_FUNCS: Record<(typeof KERNELS)[keyof typeof KERNELS], KernelFunc> = {
   [KERNELS.batchMatMul]: ({ inputs: { a, b }, attrs, backend: be }) => {
@@ -381,7 +379,22 @@ const KERNEL_FUNCS: Record<(typeof KERNELS)[keyof typeof KERNELS], KernelFunc> =
     const a = attrs as unknown as { c2: number; b1: number; b2: number; eps: number };
     const R = p.shape[0];
     const outs = [p, m, v].map((t) => be.makeOutput([...t.shape], 'float32'));
-    instanceFor(be).adam(ptr(be, p), ptr(be, m), ptr(be, v), ptr(be, g), ptr(be, lr), ...outs.map((o) => ptr(be, o)), R, sizeOf(p.shape) / R, a.c2, a.b1, 1 - a.b1, a.b2, 1 - a.b2, a.eps);
+    instanceFor(be).adam(
+      ptr(be, p),
+      ptr(be, m),
+      ptr(be, v),
+      ptr(be, g),
+      ptr(be, lr),
+      ...outs.map((o) => ptr(be, o)),
+      R,
+      sizeOf(p.shape) / R,
+      a.c2,
+      a.b1,
+      1 - a.b1,
+      a.b2,
+      1 - a.b2,
+      a.eps,
+    );
     return outs;
   },
   [KERNELS.rowSumSquares]: ({ inputs, attrs, backend: be }) => {
