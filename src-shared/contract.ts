@@ -21,6 +21,9 @@ export type { TheoryResult } from './theory';
 export type { LossInspectResult } from './loss-inspect';
 
 const RunId = z.number().int().positive();
+
+/** Request-size bounds: small inputs must not ask for unbounded work (a 40 KB body of one repeated id, …). */
+export const LIMITS = { exportRuns: 200, metricNames: 500 } as const;
 const Empty = z.object({}).strict().default({});
 
 export const commandInputs = {
@@ -60,9 +63,24 @@ export const commandInputs = {
       notes: z.string().max(20_000).optional(),
     })
     .strict(),
-  'runs:metrics': z.object({ id: RunId, names: z.array(z.string()).optional(), afterStep: z.number().int().optional() }).strict(),
+  'runs:metrics': z
+    .object({
+      id: RunId,
+      names: z.array(z.string().max(200)).max(LIMITS.metricNames, `names: at most ${LIMITS.metricNames} metric names per request`).optional(),
+      afterStep: z.number().int().optional(),
+    })
+    .strict(),
   'runs:snapshots': z.object({ id: RunId, name: z.string().default('probs'), afterStep: z.number().int().optional() }).strict(),
-  'runs:exportCsv': z.object({ ids: z.array(RunId).min(1) }).strict(),
+  'runs:exportCsv': z
+    .object({
+      // repeated ids count once: the bound is on distinct runs
+      ids: z
+        .array(RunId)
+        .min(1, 'ids: give at least one run id')
+        .transform((ids) => [...new Set(ids)])
+        .refine((ids) => ids.length <= LIMITS.exportRuns, `ids: at most ${LIMITS.exportRuns} runs per export`),
+    })
+    .strict(),
   'runs:dataset': z.object({ id: RunId }).strict(),
   'runs:datasetFile': z.object({ id: RunId }).strict(),
   'runs:log': z.object({ id: RunId }).strict(),

@@ -5,9 +5,13 @@
 import { z } from 'zod';
 import { SyntheticConfigSchema } from './synthetic-config';
 import { groupSweepRuns, type SweepCell, type SweepRunLike } from './sweep-cells';
-import { paperTable1 } from './paper';
+import { TABLE1_MASKS, paperTable1 } from './paper';
+import { PAPER_LOSSES } from './losses';
 
 const GridValue = z.union([z.number(), z.string()]);
+
+/** The most runs one sweep may create. */
+export const MAX_SWEEP_RUNS = 5000;
 
 export const SweepStartSchema = z
   .object({
@@ -23,7 +27,20 @@ export const SweepStartSchema = z
     grid: z.record(z.string(), z.array(GridValue).min(1)).optional(),
   })
   .strict()
-  .refine((v) => v.preset || (v.grid && Object.keys(v.grid).length), { message: 'give a preset or a non-empty grid', path: ['grid'] });
+  .refine((v) => v.preset || (v.grid && Object.keys(v.grid).length), { message: 'give a preset or a non-empty grid', path: ['grid'] })
+  // counted before anything expands, so a small request cannot ask for millions of runs
+  .refine((v) => sweepRunCount(v) <= MAX_SWEEP_RUNS, {
+    message: `the grid expands to more than ${MAX_SWEEP_RUNS} runs (values per field multiplied, times seeds); split it`,
+    path: ['grid'],
+  });
+
+/** How many runs a sweep request expands to, without expanding it. */
+export function sweepRunCount(v: { preset?: string; seeds: number; grid?: Record<string, readonly unknown[]> }): number {
+  if (v.preset === 'table1') return PAPER_LOSSES.length * TABLE1_MASKS.length * v.seeds;
+  const grid = v.grid ?? {};
+  const cells = Object.values(grid).reduce((n, values) => n * values.length, 1);
+  return cells * ('seed' in grid ? 1 : v.seeds);
+}
 
 export type SweepStartInput = z.output<typeof SweepStartSchema>;
 
