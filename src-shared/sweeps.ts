@@ -28,6 +28,7 @@ export const SweepStartSchema = z
   })
   .strict()
   .refine((v) => v.preset || (v.grid && Object.keys(v.grid).length), { message: 'give a preset or a non-empty grid', path: ['grid'] })
+  .refine((v) => !(v.preset && v.grid), { message: 'give a preset or a grid, not both (a preset fixes its own grid)', path: ['grid'] })
   // counted before anything expands, so a small request cannot ask for millions of runs
   .refine((v) => sweepRunCount(v) <= MAX_SWEEP_RUNS, {
     message: `the grid expands to more than ${MAX_SWEEP_RUNS} runs (values per field multiplied, times seeds); split it`,

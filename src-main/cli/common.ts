@@ -25,9 +25,9 @@ export function parseBackendFlag(flag: string | undefined): BackendPreference | 
   return flag as BackendPreference;
 }
 
-export function openLab(opts: GlobalOpts): Lab {
+export function openLab(opts: GlobalOpts, mode: 'cli' | 'web' = 'cli'): Lab {
   const backend = parseBackendFlag(opts.backend);
-  return createLab({ dbFile: resolveDbPath(opts.db), mode: 'cli', launcher: childWorkerLauncher(), backend });
+  return createLab({ dbFile: resolveDbPath(opts.db), mode, launcher: childWorkerLauncher(), backend });
 }
 
 /** A lab for commands that only compute (loss, theory): same service, no database file touched. */

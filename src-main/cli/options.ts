@@ -10,6 +10,8 @@ export class CliInputError extends Error {
   }
 }
 
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
 /** Commander's option key for a flag ("--ref-steps" → "refSteps"). */
 function optionKey(flag: string): string {
   return flag.replace(/^--/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -52,8 +54,10 @@ export function valuesFromFlags<S extends z.ZodObject>(schema: S, opts: Record<s
     if (v === undefined) continue;
     if (f.kind === 'select') raw[f.key] = v;
     else {
+      // Number() also reads "0x14", "0b1" and "1_000"-less oddities; the CLI takes plain decimal numbers only.
       const n = Number(v);
-      if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n)) throw new CliInputError(`${f.flag}: expected a number, got ${JSON.stringify(v)}`);
+      if (typeof v !== 'string' || !DECIMAL.test(v.trim()) || !Number.isFinite(n))
+        throw new CliInputError(`${f.flag}: expected a decimal number, got ${JSON.stringify(v)}`);
       raw[f.key] = n;
     }
   }

@@ -150,7 +150,7 @@ export function buildProgram(): Command {
       const g = cmd.optsWithGlobals<GlobalOpts>();
       const port = Number(flags.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliInputError(`--port: expected 0..65535, got "${flags.port}"`);
-      const lab = openLab(g);
+      const lab = openLab(g, 'web');
       const server = await startWebServer({ service: lab.service, staticDir: rendererDir(), host: flags.host, port });
       if (!['127.0.0.1', 'localhost', '::1'].includes(flags.host))
         process.stderr.write(`warning: serving on ${flags.host}, reachable beyond this machine; anyone with the URL can use the lab\n`);

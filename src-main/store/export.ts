@@ -1,5 +1,5 @@
 import { stringify } from 'csv-stringify/sync';
-import { writeCsvFile } from '../util/csv-file';
+import { CSV_OPTIONS, writeCsvFile } from '../util/csv-file';
 import type { MetricStore } from './metrics';
 
 export const LONG_HEADER = ['run_id', 'step', 'name', 'value'] as const;
@@ -8,7 +8,7 @@ export const LONG_HEADER = ['run_id', 'step', 'name', 'value'] as const;
 export function metricsCsv(metrics: MetricStore, runIds: number[]): string {
   const rows: (string | number)[][] = [];
   for (const [run, step, name, value] of metrics.iterateLong(runIds)) rows.push([run, step, name, value ?? '']);
-  return stringify(rows, { header: true, columns: [...LONG_HEADER] });
+  return stringify(rows, { ...CSV_OPTIONS, columns: [...LONG_HEADER] });
 }
 
 /** The same CSV streamed to a file, for runs too big to hold as one string. Returns the row count. */
@@ -26,6 +26,6 @@ export function writeMetricsCsv(metrics: MetricStore, runIds: number[], file: st
 export function tableCsv(header: string[], rows: (string | number | null)[][]): string {
   return stringify(
     rows.map((r) => r.map((v) => v ?? '')),
-    { header: true, columns: header },
+    { ...CSV_OPTIONS, columns: header },
   );
 }

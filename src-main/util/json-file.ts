@@ -5,6 +5,8 @@ import { parse as parseTolerant, printParseErrorCode, type ParseError } from 'js
  * (V8's own messages often give neither).
  */
 export function parseJsonText(text: string, source: string): unknown {
+  // Editors on Windows save UTF-8 with a byte-order mark; JSON.parse refuses it.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   try {
     return JSON.parse(text);
   } catch (err) {

@@ -113,6 +113,8 @@ describe('dpo-lab CLI as a process', () => {
       const ok = await fetch(`${u.origin}/api/runs:list`, { method: 'POST', headers: { authorization: `Bearer ${u.searchParams.get('token')}` }, body: '{}' });
       expect(ok.status).toBe(200);
       expect((await fetch(`${u.origin}/api/runs:list`, { method: 'POST', body: '{}' })).status).toBe(401);
+      const info = await fetch(`${u.origin}/api/app:info`, { method: 'POST', headers: { authorization: `Bearer ${u.searchParams.get('token')}` }, body: '{}' });
+      expect(((await info.json()) as { value: { mode: string } }).value.mode).toBe('web');
     } finally {
       child.kill('SIGTERM');
     }
