@@ -19,7 +19,18 @@ const MIME: Record<string, string> = {
   '.woff2': 'font/woff2',
   '.wasm': 'application/wasm',
 };
-const COOKIE = 'dpo_lab_token';
+/**
+ * Browsers do not separate cookies by port, so one name for every lab on 127.0.0.1 would leak the token to any
+ * other local server and let two labs overwrite each other's login: the name carries the port (as Jupyter's does).
+ */
+const cookieName = (port: number) => `dpo_lab_token_${port}`;
+const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+
+/** The Host header's name without its port ("[::1]:8765" → "[::1]"). */
+function hostName(header: string | undefined): string {
+  if (!header) return '';
+  return header.startsWith('[') ? header.slice(0, header.indexOf(']') + 1) : header.replace(/:\d+$/, '');
+}
 const MAX_BODY = 64 * 1024 * 1024;
 
 export interface WebServerOptions {
@@ -54,11 +65,11 @@ function safeDecode(s: string): string | null {
   }
 }
 
-function cookieToken(req: http.IncomingMessage): string | undefined {
+function cookieToken(req: http.IncomingMessage, name: string): string | undefined {
   const raw = req.headers.cookie ?? '';
   for (const part of raw.split(';')) {
     const [k, ...v] = part.trim().split('=');
-    if (k === COOKIE) return safeDecode(v.join('=')) ?? undefined;
+    if (k === name) return safeDecode(v.join('=')) ?? undefined;
   }
   return undefined;
 }
@@ -106,11 +117,16 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   });
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    // DNS rebinding: a page on evil.example re-resolved to 127.0.0.1 reaches us with its own name as Host.
+    if (hostGuard && !hostGuard.has(hostName(req.headers.host))) {
+      sendError(res, 'forbidden', `Host "${req.headers.host ?? ''}" refused: open the lab as http://127.0.0.1:${port}/ or http://localhost:${port}/`);
+      return;
+    }
     const url = new URL(req.url ?? '/', 'http://localhost');
     const queryToken = url.searchParams.get('token') ?? undefined;
     const bearer = req.headers.authorization?.replace(/^Bearer\s+/i, '');
     const explicit = sameToken(queryToken, token) || sameToken(bearer, token);
-    const viaCookie = !explicit && sameToken(cookieToken(req), token);
+    const viaCookie = !explicit && sameToken(cookieToken(req, cookieName(port)), token);
     const authorised = explicit || viaCookie;
     res.setHeader('x-content-type-options', 'nosniff');
     res.setHeader('referrer-policy', 'no-referrer');
@@ -124,7 +140,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
       return;
     }
     if (sameToken(queryToken, token)) {
-      res.setHeader('set-cookie', `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`);
+      res.setHeader('set-cookie', `${cookieName(port)}=${token}; HttpOnly; SameSite=Strict; Path=/`);
     }
 
     if (url.pathname === '/api/events' && req.method === 'GET') {
@@ -219,6 +235,8 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   });
   const port = (server.address() as AddressInfo).port;
   const shownHost = host.includes(':') ? `[${host}]` : host;
+  // Bound to every interface, any name may be the lab's; otherwise only loopback names and the bound one.
+  const hostGuard = host === '0.0.0.0' || host === '::' ? null : new Set([...LOOPBACK_NAMES, host, shownHost]);
   return {
     url: `http://${shownHost}:${port}/?token=${token}`,
     token,

@@ -48,6 +48,9 @@ describe('web server auth', () => {
     expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
     const cookie = page.headers.get('set-cookie')!;
     expect(cookie).toMatch(/HttpOnly/);
+    // named per port: another local server (or a second lab) neither sees nor overwrites it
+    expect(cookie.startsWith(`dpo_lab_token_${server.port}=`)).toBe(true);
+    expect((await post('/api/app:info', {}, { cookie: `dpo_lab_token=${server.token}` })).status).toBe(401);
     const info = await post('/api/app:info', {}, { cookie: cookie.split(';')[0] });
     expect(info.status).toBe(200);
     expect(await info.json()).toMatchObject({ ok: true, value: { mode: 'web', dbPath: tmp.file('lab.db') } });
@@ -97,11 +100,11 @@ describe('web server auth', () => {
   it('answers malformed percent-encoding with 400, not a crash', async () => {
     expect((await fetch(`${base}/api/%E0%A4%A?token=${server.token}`, { method: 'POST', body: '{}' })).status).toBe(400);
     expect((await fetch(`${base}/%E0%A4%A?token=${server.token}`)).status).toBe(400);
-    expect((await fetch(`${base}/`, { headers: { cookie: 'dpo_lab_token=%E0%A4%A' } })).status).toBe(401);
+    expect((await fetch(`${base}/`, { headers: { cookie: `dpo_lab_token_${server.port}=%E0%A4%A` } })).status).toBe(401);
   });
 
   it('lets the cookie work only for JSON posts from our own origin (no cross-site request forgery)', async () => {
-    const cookie = `dpo_lab_token=${server.token}`;
+    const cookie = `dpo_lab_token_${server.port}=${server.token}`;
     const host = `127.0.0.1:${server.port}`;
     const json = { 'content-type': 'application/json', cookie };
     expect((await post('/api/runs:list', {}, { cookie, origin: `http://${host}` })).status).toBe(200);
@@ -128,5 +131,31 @@ describe('web server auth', () => {
     expect(res.status).toBe(400);
     const body = (await res.json()) as { error: { issues: { path: string; message: string }[] } };
     expect(body.error.issues).toEqual([{ path: 'rows[1]', message: 'has 3 cells but the header has 2' }]);
+  });
+
+  it('refuses requests whose Host is not a loopback name (DNS rebinding), even with the token', async () => {
+    const status = (hostHeader: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = http.request(
+          {
+            host: '127.0.0.1',
+            port: server.port,
+            path: `/api/app:info`,
+            method: 'POST',
+            headers: { host: hostHeader, authorization: `Bearer ${server.token}` },
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        req.end('{}');
+      });
+    expect(await status('evil.example')).toBe(403);
+    expect(await status(`evil.example:${server.port}`)).toBe(403);
+    expect(await status(`localhost:${server.port}`)).toBe(200);
+    expect(await status(`[::1]:${server.port}`)).toBe(200);
+    expect(await status(`127.0.0.1:${server.port}`)).toBe(200);
   });
 });
