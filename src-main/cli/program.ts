@@ -146,12 +146,16 @@ export function buildProgram(): Command {
     .description('web mode: serve the app and its API over HTTP (loopback and a token by default)')
     .option('--port <n>', 'port (0 picks a free one)', '8765')
     .option('--host <host>', 'address to bind', '127.0.0.1')
-    .action(async (flags: { port: string; host: string }, cmd: Command) => {
+    .option('--token <token>', 'keep this token across restarts (default: $DPO_LAB_TOKEN, else a random one); 16+ characters')
+    .action(async (flags: { port: string; host: string; token?: string }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOpts>();
       const port = Number(flags.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliInputError(`--port: expected 0..65535, got "${flags.port}"`);
+      const token = flags.token ?? process.env.DPO_LAB_TOKEN;
+      if (token !== undefined && !/^[A-Za-z0-9._~-]{16,200}$/.test(token))
+        throw new CliInputError("--token: use 16 to 200 letters, digits or . _ ~ - (it goes in the URL, and it is the lab's only password)");
       const lab = openLab(g, 'web');
-      const server = await startWebServer({ service: lab.service, staticDir: rendererDir(), host: flags.host, port });
+      const server = await startWebServer({ service: lab.service, staticDir: rendererDir(), host: flags.host, port, token });
       if (!['127.0.0.1', 'localhost', '::1'].includes(flags.host))
         process.stderr.write(`warning: serving on ${flags.host}, reachable beyond this machine; anyone with the URL can use the lab\n`);
       lifecycle.keepAlive = true;

@@ -33,16 +33,18 @@ export async function startWebLab(opts: { dbFile?: string } = {}): Promise<WebLa
   const dbFile = opts.dbFile ?? path.join(dir, 'lab.db');
   const lab = createLab({ dbFile, mode: 'web', launcher: childWorkerLauncher(), backend: 'cpu' });
   const server = await startWebServer({ service: lab.service, staticDir: RENDERER_DIR, port: 0 });
-  return {
+  const web: WebLab = {
     lab,
     server,
     dbFile,
     dir,
     async close() {
-      await server.close();
+      // web.server: a test may have replaced it (a restarted server on the same port)
+      await web.server.close();
       lab.close();
     },
   };
+  return web;
 }
 
 export async function launchChromium(): Promise<Browser> {

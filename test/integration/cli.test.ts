@@ -120,6 +120,30 @@ describe('dpo-lab CLI as a process', () => {
     }
   });
 
+  it('serve keeps the token given by DPO_LAB_TOKEN (a restart keeps open tabs working) and refuses a weak one', async () => {
+    const token = 'fixed-token-for-restarts-0123';
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src-main/cli/index.ts', '--db', db, 'serve', '--port', '0'], {
+      cwd: ROOT,
+      env: { ...process.env, DPO_LAB_TOKEN: token },
+    });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let buf = '';
+        child.stdout.on('data', (d: Buffer) => {
+          buf += d.toString();
+          if (buf.includes('\n')) resolve(buf.split('\n')[0]);
+        });
+        child.on('exit', (c) => reject(new Error(`serve exited ${c}`)));
+      });
+      expect(new URL(url).searchParams.get('token')).toBe(token);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const weak = lab(['serve', '--port', '0', '--token', 'short']);
+    expect(weak.code).toBe(2);
+    expect(weak.stderr).toMatch(/--token: use 16 to 200/);
+  });
+
   it('the CLI writes --json output larger than a pipe buffer completely before exiting', () => {
     const many = tmp.file('many.db');
     const seeded = createLab({ dbFile: many, mode: 'cli', launcher: childWorkerLauncher(), backend: 'cpu' });

@@ -4,6 +4,7 @@
  * message and the per-field issues (paths like "config.lr"), never a stack trace.
  */
 import { z } from 'zod';
+import { ref } from 'vue';
 import type { CommandName, CommandInput, CommandOutputs, Envelope, ErrorCode, FieldIssue, LabApi, LabEvent } from '@shared/contract';
 import type { LabBridge } from '@shared/bridge';
 
@@ -100,6 +101,12 @@ let source: EventSource | null = null;
 let bridgeOff: (() => void) | null = null;
 let everOpened = false;
 
+/**
+ * Whether the lab answers the event stream: 'lost' while the browser retries a dropped connection (a stopped or
+ * restarted `serve`), so the app can say so and hold live controls until it is back.
+ */
+export const connection = ref<'ok' | 'lost'>('ok');
+
 function dispatch(e: LabEvent): void {
   for (const l of [...listeners]) {
     try {
@@ -125,7 +132,12 @@ function ensureConnected(): void {
       /* a malformed line is dropped, never fatal */
     }
   };
+  source.onerror = () => {
+    // EventSource retries by itself (every few seconds) while readyState is CONNECTING.
+    if (everOpened) connection.value = 'lost';
+  };
   source.onopen = () => {
+    connection.value = 'ok';
     // After a dropped connection the views refetch what they may have missed.
     if (everOpened) for (const l of [...reconnectListeners]) l();
     everOpened = true;
