@@ -23,7 +23,26 @@ function hasCudaDevice(): boolean {
   return fs.existsSync('/dev/nvidia0') || fs.existsSync('/proc/driver/nvidia/version');
 }
 
+/** Whether an optional tfjs-node package is there, and with its compiled binding (lib/napi-vN/tfjs_binding.node). */
+function nativeBindingState(pkg: string): 'absent' | 'no-binding' | 'present' {
+  let dir: string;
+  try {
+    dir = path.dirname(resolveFromHere(`${pkg}/package.json`));
+  } catch {
+    return 'absent';
+  }
+  const lib = path.join(dir, 'lib');
+  const found = fs.existsSync(lib) && fs.readdirSync(lib).some((d) => d.startsWith('napi-v') && fs.existsSync(path.join(lib, d, 'tfjs_binding.node')));
+  return found ? 'present' : 'no-binding';
+}
+
 async function tryNative(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-node'): Promise<string | null> {
+  const name = pkg.replace('@tensorflow/', '');
+  // Importing a tfjs-node whose install could not download libtensorflow costs ~0.8 s per worker before it
+  // fails; its binding file tells the same thing at once.
+  const binding = nativeBindingState(pkg);
+  if (binding === 'absent') return `${name} not installed`;
+  if (binding === 'no-binding') return `${name} installed without its native binding (its libtensorflow download failed)`;
   try {
     // A variable specifier keeps bundlers and the type checker from requiring the optional package.
     const spec: string = pkg;
