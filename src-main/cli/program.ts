@@ -118,14 +118,16 @@ export function buildProgram(): Command {
     .command('export')
     .description("write runs' metrics as long-format CSV (run_id,step,name,value)")
     .requiredOption('--run <id...>', 'run id(s)')
-    .requiredOption('--out <file>', 'CSV file to write')
-    .action(async (flags: { run: string[]; out: string }, cmd: Command) => {
+    .option('--out <file>', 'CSV file to write (default: standard output)')
+    .action(async (flags: { run: string[]; out?: string }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOpts>();
       const ids = flags.run.map((s) => {
         const n = Number(s);
         if (!Number.isInteger(n) || n <= 0) throw new CliInputError(`--run: expected a run id, got "${s}"`);
         return n;
       });
+      if (flags.out !== undefined && !fs.existsSync(path.dirname(path.resolve(flags.out))))
+        throw new CliInputError(`--out: folder ${path.dirname(path.resolve(flags.out))} does not exist`);
       const lab = openLab(g);
       try {
         let source;
@@ -134,8 +136,15 @@ export function buildProgram(): Command {
         } catch (err) {
           throw new CliInputError(`--run: ${(err as Error).message}`);
         }
-        const rows = await writeCsvFile(source, ['run_id', 'step', 'name', 'value'], flags.out);
-        print(g.json, { file: path.resolve(flags.out), rows }, () => `wrote ${rows} rows to ${flags.out}`);
+        const header = ['run_id', 'step', 'name', 'value'];
+        if (flags.out === undefined) {
+          // stdout carries the CSV itself (pipe it into a file or another tool)
+          await writeCsvFile(source, header, process.stdout);
+          return;
+        }
+        const rows = await writeCsvFile(source, header, flags.out);
+        const out = flags.out;
+        print(g.json, { file: path.resolve(out), rows }, () => `wrote ${rows} rows to ${out}`);
       } finally {
         lab.close();
       }

@@ -17,8 +17,11 @@ export function neutraliseFormula(value: string): string {
 /** Options every CSV the lab writes shares: a header row and formula-safe text cells. */
 export const CSV_OPTIONS = { header: true, cast: { string: neutraliseFormula } } as const;
 
-/** Rows (any iterable, consumed lazily) streamed to a CSV file with a header row. Returns the row count. */
-export async function writeCsvFile(rows: Iterable<(string | number)[]>, header: string[], file: string): Promise<number> {
+/**
+ * Rows (any iterable, consumed lazily) streamed as CSV with a header row to a file, or to a stream that stays
+ * open afterwards (stdout). Returns the row count.
+ */
+export async function writeCsvFile(rows: Iterable<(string | number)[]>, header: string[], file: string | NodeJS.WritableStream): Promise<number> {
   let count = 0;
   const source = Readable.from(
     (function* () {
@@ -28,6 +31,8 @@ export async function writeCsvFile(rows: Iterable<(string | number)[]>, header: 
       }
     })(),
   );
-  await pipeline(source, stringify({ ...CSV_OPTIONS, columns: header }), fs.createWriteStream(file));
+  const csv = stringify({ ...CSV_OPTIONS, columns: header });
+  if (typeof file === 'string') await pipeline(source, csv, fs.createWriteStream(file));
+  else await pipeline(source, csv, file, { end: false });
   return count;
 }

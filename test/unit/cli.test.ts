@@ -69,6 +69,17 @@ describe('dpo-lab CLI (in process)', () => {
     expect(r.stdout).toContain(`wrote ${rows.length} rows`);
   });
 
+  it('export without --out writes the same CSV to stdout; a missing folder is exit 2 naming it', async () => {
+    const out = tmp.file('run-again.csv');
+    expect((await lab(['export', '--run', String(runId), '--out', out])).code).toBe(0);
+    const r = await lab(['export', '--run', String(runId)]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(fs.readFileSync(out, 'utf8'));
+    const missing = await lab(['export', '--run', String(runId), '--out', tmp.file('no/such/dir/x.csv')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/--out: folder .*no\/such\/dir does not exist/);
+  });
+
   it('rejects bad input with a message naming the flag and exit code 2, saving nothing', async () => {
     const before = await runCount();
     const cases: [string[], RegExp][] = [
