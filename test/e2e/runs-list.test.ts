@@ -21,6 +21,11 @@ describe('runs list', () => {
     await waitForRuns(web, [id]);
     const { page, errors } = await openApp(browser, web, '#/runs');
     await page.waitForSelector(`[data-testid="run-row-${id}"]`);
+    // The mask column comes from the config the summary carries ("needle run" does not name its mask).
+    const maskCell = await page.$eval(`[data-testid="run-row-${id}"]`, (tr) =>
+      [...tr.querySelectorAll('td')].map((td) => td.textContent!.trim()).includes('0.2'),
+    );
+    expect(maskCell).toBe(true);
 
     // "/" focuses the search box; the list filters as one types.
     await page.keyboard.press('/');

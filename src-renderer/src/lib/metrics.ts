@@ -79,10 +79,8 @@ export function ema(values: (number | null)[], weight: number): (number | null)[
   });
 }
 
-/** A run's mask rate: from its config when the summary carries one, else from the default run name. */
-export function maskOf(r: { name: string; config?: Record<string, unknown> }): number | null {
+/** A run's mask rate, from its config (run summaries carry it; a run's name is free text and may not). */
+export function maskOf(r: { config?: Record<string, unknown> }): number | null {
   const m = r.config?.mask;
-  if (typeof m === 'number') return m;
-  const hit = /mask ([\d.]+)/.exec(r.name);
-  return hit ? Number(hit[1]) : null;
+  return typeof m === 'number' ? m : null;
 }

@@ -65,8 +65,6 @@ function onLabEvent(e: LabEvent): void {
       runsStore.version++;
     }
     runsStore.selected.delete(e.runId);
-    delete runConfigs[e.runId];
-    configWanted.delete(e.runId);
   } else if (e.type === 'sweep:status') refreshSoon();
 }
 
@@ -83,33 +81,4 @@ export function toggleSelected(id: number, on?: boolean): void {
   const want = on ?? !runsStore.selected.has(id);
   if (want) runsStore.selected.add(id);
   else runsStore.selected.delete(id);
-}
-
-/**
- * Run configs for lists that need a field the summary lacks (the mask). Configs never change, so each is
- * fetched once (runs:get), a few at a time, and kept.
- */
-export const runConfigs = reactive<Record<number, Record<string, unknown>>>({});
-const configWanted = new Set<number>();
-let configPumping = false;
-
-export function ensureConfigs(ids: number[]): void {
-  for (const id of ids) if (!(id in runConfigs)) configWanted.add(id);
-  if (!configPumping && configWanted.size) void pumpConfigs();
-}
-
-async function pumpConfigs(): Promise<void> {
-  configPumping = true;
-  try {
-    while (configWanted.size) {
-      const batch = [...configWanted].slice(0, 6);
-      batch.forEach((id) => configWanted.delete(id));
-      const got = await Promise.allSettled(batch.map((id) => lab['runs:get']({ id })));
-      got.forEach((g) => {
-        if (g.status === 'fulfilled') runConfigs[g.value.id] = g.value.config;
-      });
-    }
-  } finally {
-    configPumping = false;
-  }
 }
