@@ -24,6 +24,23 @@ function lab(args: string[], input?: string) {
   return { code: res.status, stdout: res.stdout, stderr: res.stderr };
 }
 
+/** `serve --port 0` as a process; resolves with it and the URL it prints first. */
+async function startServe(env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src-main/cli/index.ts', '--db', db, 'serve', '--port', '0'], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let buf = '';
+    child.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      if (buf.includes('\n')) resolve(buf.split('\n')[0]);
+    });
+    child.on('exit', (c) => reject(new Error(`serve exited ${c}`)));
+  });
+  return { child, url };
+}
+
 /** The CLI as a process (`npm run lab`): exit codes, stdin, stdout drained before exit, serve until SIGTERM. */
 describe('dpo-lab CLI as a process', () => {
   let runId = 0;
@@ -98,16 +115,8 @@ describe('dpo-lab CLI as a process', () => {
   });
 
   it('serve --port 0 prints one URL with the token and answers it', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src-main/cli/index.ts', '--db', db, 'serve', '--port', '0'], { cwd: ROOT });
+    const { child, url } = await startServe();
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let buf = '';
-        child.stdout.on('data', (d: Buffer) => {
-          buf += d.toString();
-          if (buf.includes('\n')) resolve(buf.split('\n')[0]);
-        });
-        child.on('exit', (c) => reject(new Error(`serve exited ${c}`)));
-      });
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{48}$/);
       const u = new URL(url);
       const ok = await fetch(`${u.origin}/api/runs:list`, { method: 'POST', headers: { authorization: `Bearer ${u.searchParams.get('token')}` }, body: '{}' });
@@ -122,19 +131,8 @@ describe('dpo-lab CLI as a process', () => {
 
   it('serve keeps the token given by DPO_LAB_TOKEN (a restart keeps open tabs working) and refuses a weak one', async () => {
     const token = 'fixed-token-for-restarts-0123';
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src-main/cli/index.ts', '--db', db, 'serve', '--port', '0'], {
-      cwd: ROOT,
-      env: { ...process.env, DPO_LAB_TOKEN: token },
-    });
+    const { child, url } = await startServe({ DPO_LAB_TOKEN: token });
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let buf = '';
-        child.stdout.on('data', (d: Buffer) => {
-          buf += d.toString();
-          if (buf.includes('\n')) resolve(buf.split('\n')[0]);
-        });
-        child.on('exit', (c) => reject(new Error(`serve exited ${c}`)));
-      });
       expect(new URL(url).searchParams.get('token')).toBe(token);
     } finally {
       child.kill('SIGTERM');
