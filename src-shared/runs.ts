@@ -41,6 +41,9 @@ export interface LogLine {
   text: string;
 }
 
+/** Columns of the long-format metrics CSV (CLI export, runs:exportCsv). */
+export const METRICS_CSV_HEADER = ['run_id', 'step', 'name', 'value'] as const;
+
 /** One metric's values in step order (null where a step logged a non-finite value). */
 export interface Series {
   steps: number[];

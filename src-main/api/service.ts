@@ -1,6 +1,6 @@
 import type { LabStore } from '../store';
 import type { RunManager } from '../runner/manager';
-import { metricsCsv, tableCsv } from '../store/export';
+import { metricRows, metricsCsv, tableCsv } from '../store/export';
 import { computeTheory } from '../engine/synthetic/theory';
 import { startSyntheticRuns } from './synthetic-runs';
 import { startSweep } from './sweeps';
@@ -153,9 +153,7 @@ export class LabService {
     const { store } = this.ctx;
     for (const id of ids)
       if (!store.runs.get(id)) throw new LabError('not_found', `run ${id} does not exist`, [{ path: 'ids', message: `no run with id ${id}` }]);
-    return (function* () {
-      for (const [run, step, name, value] of store.metrics.iterateLong(ids)) yield [run, step, name, value ?? ''];
-    })();
+    return metricRows(store.metrics, ids);
   }
 
   /** Validates and runs one command; never throws, so no front door can crash on bad input. */

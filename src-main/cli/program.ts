@@ -12,6 +12,7 @@ import { writeCsvFile } from '../util/csv-file';
 import { startWebServer } from '../server/server';
 import { BACKEND_PREFERENCES } from '@shared/backends';
 import { SyntheticConfigSchema } from '@shared/synthetic-config';
+import { METRICS_CSV_HEADER } from '@shared/runs';
 import { EXIT } from '@shared/errors';
 import { canonicalLossName } from '@shared/trl';
 import { addSchemaOptions, CliInputError, valuesFromFlags } from './options';
@@ -136,7 +137,7 @@ export function buildProgram(): Command {
         } catch (err) {
           throw new CliInputError(`--run: ${(err as Error).message}`);
         }
-        const header = ['run_id', 'step', 'name', 'value'];
+        const header = [...METRICS_CSV_HEADER];
         if (flags.out === undefined) {
           // stdout carries the CSV itself (pipe it into a file or another tool)
           await writeCsvFile(source, header, process.stdout);

@@ -73,14 +73,6 @@ describe('dpo-lab CLI as a process', () => {
     for (const row of out.probs) expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
   });
 
-  it('runs --json lists it; runs (text) shows a table', () => {
-    const r = lab(['runs', '--json']);
-    expect(r.code).toBe(0);
-    const runs = JSON.parse(r.stdout) as { id: number; status: string; loss: string }[];
-    expect(runs.find((x) => x.id === runId)).toMatchObject({ status: 'done', loss: 'bdpo' });
-    expect(lab(['runs']).stdout).toMatch(/id\s+status\s+kind\s+loss/);
-  });
-
   it('export writes long-format CSV with a header and one row per (step, metric)', () => {
     const out = tmp.file('run.csv');
     const r = lab(['export', '--run', String(runId), '--out', out]);
