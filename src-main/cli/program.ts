@@ -213,6 +213,8 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (err) {
+    // A reader that stopped early (`dpo-lab export --run 1 | head`) is not an error.
+    if ((err as NodeJS.ErrnoException).code === 'EPIPE') return EXIT.ok;
     if (err instanceof CommanderError) {
       return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }

@@ -84,6 +84,15 @@ describe('dpo-lab CLI as a process', () => {
     expect(rows.every((x) => x.run_id === String(runId))).toBe(true);
   });
 
+  it('export to a reader that stops early (| head -1) exits quietly', () => {
+    const r = spawnSync('sh', ['-c', `"${process.execPath}" --import tsx src-main/cli/index.ts --db "${db}" export --run ${runId} | head -1`], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+    expect(r.stdout).toBe('run_id,step,name,value\n');
+    expect(r.stderr).not.toMatch(/EPIPE|error/);
+  });
+
   it('exits 2 on bad input with a message on stderr, saving nothing', () => {
     const before = (JSON.parse(lab(['runs', '--json']).stdout) as unknown[]).length;
     const bad = lab(['run', 'synthetic', '--loss', 'nope']);
