@@ -5,6 +5,8 @@
  */
 import { z } from 'zod';
 import { SyntheticConfigSchema } from './synthetic-config';
+import { LlmConfigSchema } from './llm-config';
+import type { DatasetInspection, LogpsResult, ModelExportResult, ModelInspection } from './llm-api';
 import { LOSS_NAMES } from './losses';
 import { RUN_KINDS, RUN_STATUSES, type LogLine, type RunDetail, type RunSummary, type Series, type SweepRecord } from './runs';
 import { TheoryInputSchema, type TheoryResult } from './theory';
@@ -19,6 +21,7 @@ export type { SweepSummary } from './sweeps';
 export type { SweepCell } from './sweep-cells';
 export type { TheoryResult } from './theory';
 export type { LossInspectResult } from './loss-inspect';
+export type { DatasetInspection, LogpsResult, ModelExportResult, ModelInspection } from './llm-api';
 
 const RunId = z.number().int().positive();
 
@@ -41,16 +44,60 @@ export const commandInputs = {
     .strict()
     .default({}),
   'runs:get': z.object({ id: RunId }).strict(),
-  'runs:start': z
+  'runs:start': z.discriminatedUnion('kind', [
+    z
+      .object({
+        kind: z.literal('synthetic'),
+        config: SyntheticConfigSchema,
+        /** One run per loss, trained side by side; overrides config.loss. */
+        losses: z.array(z.enum(LOSS_NAMES)).min(1).max(LOSS_NAMES.length).optional(),
+        /** Dataset in the synthetic dataset-file format; checked against the config before anything is saved. */
+        dataset: z.unknown().optional(),
+        name: z.string().max(200).optional(),
+        tags: z.array(z.string().max(50)).max(20).optional(),
+      })
+      .strict(),
+    z
+      .object({
+        kind: z.literal('llm'),
+        config: LlmConfigSchema,
+        /** One run per loss, queued one after another (each from the same starting model); overrides config.loss. */
+        losses: z.array(z.enum(LOSS_NAMES)).min(1).max(LOSS_NAMES.length).optional(),
+        name: z.string().max(200).optional(),
+        tags: z.array(z.string().max(50)).max(20).optional(),
+      })
+      .strict(),
+  ]),
+  /** Continues a cancelled or failed LLM run from its last checkpoint. */
+  'runs:resume': z.object({ id: RunId }).strict(),
+  /** Writes an LLM run's model as a Hugging Face folder: merged weights, or a PEFT adapter. */
+  'runs:exportModel': z
+    .object({ id: RunId, out: z.string().min(1).max(4096), mode: z.enum(['merged', 'adapter']).default('merged'), overwrite: z.boolean().default(false) })
+    .strict(),
+  'models:inspect': z
+    .object({ path: z.string().min(1, 'path: give a model folder').max(4096), maxLength: z.number().int().min(8).max(32_768).default(512) })
+    .strict(),
+  'datasets:inspect': z
     .object({
-      kind: z.literal('synthetic'),
-      config: SyntheticConfigSchema,
-      /** One run per loss, trained side by side; overrides config.loss. */
-      losses: z.array(z.enum(LOSS_NAMES)).min(1).max(LOSS_NAMES.length).optional(),
-      /** Dataset in the synthetic dataset-file format; checked against the config before anything is saved. */
-      dataset: z.unknown().optional(),
-      name: z.string().max(200).optional(),
-      tags: z.array(z.string().max(50)).max(20).optional(),
+      path: z.string().min(1, 'path: give a data file').max(4096),
+      format: LlmConfigSchema.shape.dataFormat,
+      preference: LlmConfigSchema.shape.preference,
+      /** a model folder, to count tokens as training will */
+      model: z.string().max(4096).optional(),
+      maxLength: z.number().int().min(8).max(32_768).default(512),
+      limit: z.number().int().min(0).max(1000).default(20),
+    })
+    .strict(),
+  /** Sequence log-probs of every pair in a file under a model, exactly as training computes them. */
+  'llm:logps': z
+    .object({
+      model: z.string().min(1).max(4096),
+      data: z.string().min(1).max(4096),
+      format: LlmConfigSchema.shape.dataFormat,
+      preference: LlmConfigSchema.shape.preference,
+      promptFormat: LlmConfigSchema.shape.promptFormat,
+      maxLength: z.number().int().min(8).max(32_768).default(512),
+      batchSize: z.number().int().min(1).max(256).default(4),
     })
     .strict(),
   'runs:cancel': z.object({ id: RunId }).strict(),
@@ -133,6 +180,11 @@ export interface CommandOutputs {
   'runs:list': RunSummary[];
   'runs:get': RunDetail;
   'runs:start': { runIds: number[] };
+  'runs:resume': { runIds: number[] };
+  'runs:exportModel': ModelExportResult;
+  'models:inspect': ModelInspection;
+  'datasets:inspect': DatasetInspection;
+  'llm:logps': LogpsResult;
   'runs:cancel': { ok: boolean };
   'runs:delete': { ok: boolean };
   'runs:update': RunDetail;

@@ -8,7 +8,7 @@ import type { FieldMetaInfo } from './synthetic-config';
 
 export interface SchemaField {
   key: string;
-  kind: 'int' | 'float' | 'select';
+  kind: 'int' | 'float' | 'select' | 'text';
   options?: readonly string[];
   min?: number;
   max?: number;
@@ -53,6 +53,7 @@ export function schemaFields(schema: z.ZodObject): SchemaField[] {
       ...(meta.step !== undefined ? { step: meta.step } : {}),
     };
     if (inner.def.type === 'enum') return { ...base, kind: 'select' as const, options: inner.options };
+    if (inner.def.type === 'string') return { ...base, kind: 'text' as const };
     return { ...base, kind: inner.isInt ? ('int' as const) : ('float' as const), min: bound(inner.minValue), max: bound(inner.maxValue) };
   });
 }

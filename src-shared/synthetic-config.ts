@@ -11,7 +11,7 @@ export interface FieldMetaInfo {
   /** short label in the launcher */
   label: string;
   /** launcher section */
-  group: 'Task' | 'Model' | 'Training' | 'Loss' | 'Explorer';
+  group: 'Task' | 'Model' | 'Data' | 'Training' | 'Loss' | 'LoRA' | 'Explorer';
   /** one line for the launcher's tooltip and the CLI's --help */
   help: string;
   /** the CLI flag, when it is not the field name in kebab case */

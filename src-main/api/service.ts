@@ -3,6 +3,8 @@ import type { RunManager } from '../runner/manager';
 import { metricRows, metricsCsv, tableCsv } from '../store/export';
 import { computeTheory } from '../engine/synthetic/theory';
 import { startSyntheticRuns } from './synthetic-runs';
+import { startLlmRuns } from './llm-runs';
+import { llmHandlers } from './llm-commands';
 import { startSweep } from './sweeps';
 import { LabError, toErrorBody } from '@shared/errors';
 import type { LabEvent } from '@shared/events';
@@ -51,7 +53,8 @@ export class LabService {
       }),
       'runs:list': (q) => store.runs.list(q),
       'runs:get': ({ id }) => mustGet(id),
-      'runs:start': (input) => ({ runIds: startSyntheticRuns(store, manager, input).runIds }),
+      'runs:start': (input) => (input.kind === 'llm' ? startLlmRuns(store, manager, input) : { runIds: startSyntheticRuns(store, manager, input).runIds }),
+      ...llmHandlers({ store, manager, backendPreference: ctx.backendPreference, ensureBackend }),
       'runs:cancel': ({ id }) => {
         const run = mustGet(id);
         if (manager.cancel(id)) return { ok: true };

@@ -16,7 +16,7 @@ export function runName(c: SyntheticConfig): string {
 export function startSyntheticRuns(
   store: LabStore,
   manager: RunManager,
-  input: CommandParsed<'runs:start'>,
+  input: Extract<CommandParsed<'runs:start'>, { kind: 'synthetic' }>,
   opts: { sweepId?: number } = {},
 ): { runIds: number[]; done: Promise<void> } {
   const configs: SyntheticConfig[] = (input.losses ?? [input.config.loss]).map((loss) => ({ ...input.config, loss }));

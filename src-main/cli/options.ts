@@ -37,7 +37,7 @@ function describe(f: SchemaField): string {
 export function addSchemaOptions<T extends Command>(cmd: T, schema: z.ZodObject, skip: readonly string[] = []): T {
   for (const f of schemaFields(schema)) {
     if (skip.includes(f.key)) continue;
-    cmd.option(`${f.flag} <${f.kind === 'select' ? 'name' : f.kind === 'int' ? 'n' : 'x'}>`, describe(f));
+    cmd.option(`${f.flag} <${f.kind === 'select' ? 'name' : f.kind === 'text' ? 'text' : f.kind === 'int' ? 'n' : 'x'}>`, describe(f));
   }
   return cmd;
 }
@@ -52,7 +52,7 @@ export function valuesFromFlags<S extends z.ZodObject>(schema: S, opts: Record<s
   for (const f of fields) {
     const v = opts[optionKey(f.flag)];
     if (v === undefined) continue;
-    if (f.kind === 'select') raw[f.key] = v;
+    if (f.kind === 'select' || f.kind === 'text') raw[f.key] = v;
     else {
       // Number() also reads "0x14", "0b1" and "1_000"-less oddities; the CLI takes plain decimal numbers only.
       const n = Number(v);

@@ -19,6 +19,7 @@ import { addSchemaOptions, CliInputError, valuesFromFlags } from './options';
 import { call, CliCommandError, lifecycle, openComputeLab, openLab, print, readInput, waitForRuns, type GlobalOpts } from './common';
 export { lifecycle } from './common';
 import { registerSyntheticLabCommands } from './synthetic-commands';
+import { registerLlmCommands } from './llm-commands';
 
 function rendererDir(): string {
   const fromSource = import.meta.url.endsWith('.ts');
@@ -204,6 +205,7 @@ export function buildProgram(): Command {
     });
 
   registerSyntheticLabCommands(program);
+  registerLlmCommands(program, run);
   return program;
 }
 

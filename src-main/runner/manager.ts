@@ -3,7 +3,7 @@ import type { LabStore } from '../store';
 import type { BackendPreference } from '@shared/backends';
 import type { SyntheticConfig } from '@shared/synthetic-config';
 import type { LabEvent } from '@shared/events';
-import type { FromWorker, Job, WorkerHandle, WorkerLauncher } from './protocol';
+import type { FromWorker, Job, LlmJob, WorkerHandle, WorkerLauncher } from './protocol';
 
 interface JobState {
   id: number;
@@ -72,7 +72,16 @@ export class RunManager {
 
   /** Queues already-created runs as one synthetic job (one batched tensor program). */
   enqueueSynthetic(runs: { runId: number; config: SyntheticConfig; dataset?: unknown }[]): { jobId: number; done: Promise<void> } {
-    const job: Job = { kind: 'synthetic', backend: this.backend, runs };
+    return this.enqueue({ kind: 'synthetic', backend: this.backend, runs });
+  }
+
+  /** Queues one LLM run (new or resumed) as a job of its own. */
+  enqueueLlm(run: LlmJob['runs'][number]): { jobId: number; done: Promise<void> } {
+    return this.enqueue({ kind: 'llm', backend: this.backend, runs: [run] });
+  }
+
+  private enqueue(job: Job): { jobId: number; done: Promise<void> } {
+    const runs = job.runs;
     let resolve!: () => void;
     const done = new Promise<void>((r) => (resolve = r));
     const state: JobState = {
@@ -114,7 +123,9 @@ export class RunManager {
   cancel(runId: number): boolean {
     const queued = this.queue.find((j) => j.open.has(runId));
     if (queued) {
-      queued.job.runs = queued.job.runs.filter((r) => r.runId !== runId);
+      const j = queued.job;
+      if (j.kind === 'synthetic') j.runs = j.runs.filter((r) => r.runId !== runId);
+      else j.runs = j.runs.filter((r) => r.runId !== runId);
       this.closeRun(queued, runId, 'cancelled');
       if (!queued.open.size) {
         this.queue.splice(this.queue.indexOf(queued), 1);

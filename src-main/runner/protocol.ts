@@ -1,5 +1,6 @@
 import type { BackendInfo, BackendPreference } from '../engine/backend';
 import type { SyntheticConfig } from '@shared/synthetic-config';
+import type { LlmConfig } from '@shared/llm-config';
 import type { MetricBatch } from '../store/metrics';
 
 /** Work for one worker process: runs that share one batched tensor program. */
@@ -8,7 +9,13 @@ export interface SyntheticJob {
   backend: BackendPreference;
   runs: { runId: number; config: SyntheticConfig; dataset?: unknown }[];
 }
-export type Job = SyntheticJob;
+/** One LLM run (a job of its own: it holds a model in memory). `resume` continues from its latest checkpoint. */
+export interface LlmJob {
+  kind: 'llm';
+  backend: BackendPreference;
+  runs: { runId: number; config: LlmConfig; runDir: string; resume: boolean; reference?: string }[];
+}
+export type Job = SyntheticJob | LlmJob;
 
 export type ToWorker = { type: 'start'; job: Job } | { type: 'cancel'; runId: number | null };
 

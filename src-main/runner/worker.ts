@@ -10,7 +10,7 @@ import { datasetSummary, parseDatasetForConfig } from '../engine/synthetic/datas
 import { generateDataset } from '../engine/synthetic/task';
 import { wasmKernels } from '../engine/synthetic/wasm-kernels';
 import { getBackend } from '../engine/tf';
-import type { FromWorker, Job, ToWorker } from './protocol';
+import type { FromWorker, Job, SyntheticJob, ToWorker } from './protocol';
 
 /**
  * Rows are held at most this long before they reach the parent, which commits them at once. Half a second keeps
@@ -105,7 +105,7 @@ class RowBuffer {
   }
 }
 
-class WorkerSink implements RunSink {
+export class WorkerSink implements RunSink {
   private buffers: RowBuffer[];
   private lastFlush = Date.now();
   private lastYield = Date.now();
@@ -187,7 +187,7 @@ class SubsetSink implements RunSink {
   }
 }
 
-async function runJob(job: Job, sink: WorkerSink): Promise<void> {
+async function runSyntheticJob(job: SyntheticJob, sink: WorkerSink): Promise<void> {
   const ids = job.runs.map((r) => r.runId);
   let inputs: SyntheticRunInput[];
   try {
@@ -258,6 +258,13 @@ async function runJob(job: Job, sink: WorkerSink): Promise<void> {
     // RunCancelled: every run still open is cancelled (the manager ignores runs already closed).
     for (const runId of ids) send(err instanceof RunCancelled ? { type: 'runCancelled', runId } : { type: 'runFailed', runId, error: (err as Error).message });
   }
+}
+
+async function runJob(job: Job, sink: WorkerSink): Promise<void> {
+  if (job.kind === 'synthetic') return runSyntheticJob(job, sink);
+  // The LLM trainer (tokenizers, safetensors, models) loads only in workers that train one.
+  const { runLlmJob } = await import('./llm-job');
+  return runLlmJob(job, sink, { send, log });
 }
 
 let sink: WorkerSink | null = null;

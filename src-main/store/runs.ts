@@ -138,6 +138,17 @@ export class RunStore {
     return orphans.map((r) => r.id);
   }
 
+  /** A stopped run goes back to the queue (resume): its metrics and log stay, its outcome is cleared. */
+  requeue(id: number): boolean {
+    const info = this.db
+      .prepare(
+        `UPDATE runs SET status = 'queued', error = NULL, finished_at = NULL, owner = ?
+         WHERE id = ? AND status IN ('failed', 'cancelled')`,
+      )
+      .run(THIS_OWNER, id);
+    return info.changes > 0;
+  }
+
   /** The owner of a run ('<pid>:<start>'), for messages about runs another process is training. */
   ownerOf(id: number): string | null {
     return (this.db.prepare(`SELECT owner FROM runs WHERE id = ?`).get(id) as { owner: string | null } | undefined)?.owner ?? null;

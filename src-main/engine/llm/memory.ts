@@ -1,0 +1,49 @@
+import type { ModelSpec } from '@shared/llm-model';
+
+/** The WASM backend's heap is a 32-bit address space: 4 GiB at most, whatever the machine has. */
+export const WASM_HEAP_CAP = 4 * 1024 ** 3;
+
+export function parameterCount(s: ModelSpec): number {
+  const d = s.hiddenSize;
+  const kv = s.numKvHeads * s.headDim;
+  const attn = d * (s.numHeads * s.headDim) + 2 * d * kv + s.numHeads * s.headDim * d;
+  const mlp = s.modelType === 'gpt2' ? 2 * d * s.intermediateSize : 3 * d * s.intermediateSize;
+  const embed = s.vocabSize * d + (s.modelType === 'gpt2' ? s.maxPositions * d : 0);
+  const head = s.tieWordEmbeddings ? 0 : s.vocabSize * d;
+  return s.numLayers * (attn + mlp + 4 * d) + embed + head + 2 * d;
+}
+
+/** Trainable parameters of rank-r adapters on the named projections (each adds r·(in + out)). */
+export function loraParameterCount(s: ModelSpec, rank: number, targets: readonly string[]): number {
+  const d = s.hiddenSize;
+  const q = s.numHeads * s.headDim;
+  const kv = s.numKvHeads * s.headDim;
+  const shapes: Record<string, [number, number]> = {
+    q_proj: [d, q],
+    k_proj: [d, kv],
+    v_proj: [d, kv],
+    o_proj: [q, d],
+    gate_proj: [d, s.intermediateSize],
+    up_proj: [d, s.intermediateSize],
+    down_proj: [s.intermediateSize, d],
+    c_attn: [d, 3 * d],
+    c_proj: [d, d],
+    c_fc: [d, s.intermediateSize],
+  };
+  return s.numLayers * targets.reduce((n, t) => n + (shapes[t] ? rank * (shapes[t][0] + shapes[t][1]) : 0), 0);
+}
+
+/**
+ * A rough upper estimate of a training step's memory: float32 weights, gradients and two AdamW moments of the
+ * trainable part, and the activations tfjs keeps for the backward pass of 2·batch sequences (chosen and
+ * rejected) of maxLength tokens: per layer about 16 hidden-sized values and the attention scores per head and
+ * token, plus the logits and their gradient. Good to a factor of about 1.5; it decides refusals, not placement.
+ */
+export function estimateTrainingBytes(s: ModelSpec, o: { trainable: number; batchSize: number; maxLength: number }): number {
+  const P = parameterCount(s);
+  const rows = 2 * o.batchSize;
+  const T = o.maxLength;
+  const perLayer = rows * T * (16 * s.hiddenSize + 4 * s.intermediateSize + 2 * s.numHeads * T);
+  const logits = 3 * rows * T * s.vocabSize;
+  return 4 * (P + 3 * o.trainable + s.numLayers * perLayer + logits);
+}
