@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { LabService } from '../api/service';
 import { CONTENT_SECURITY_POLICY } from '../api/csp';
+import { EventStream, type EventStreamOptions, type EventStreamStats } from './event-stream';
 import { HTTP_STATUS, type ErrorCode, type LabErrorBody } from '@shared/errors';
 
 const MIME: Record<string, string> = {
@@ -41,12 +42,16 @@ export interface WebServerOptions {
   port?: number;
   /** Fixed token (tests); random otherwise. */
   token?: string;
+  /** Bounds of the live event stream (tests make them small). */
+  events?: EventStreamOptions;
 }
 
 export interface WebServer {
   url: string;
   token: string;
   port: number;
+  /** The live event stream's clients and queued bytes (diagnostics, and the tests of its bounds). */
+  eventStats(): EventStreamStats;
   close(): Promise<void>;
 }
 
@@ -107,7 +112,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   const token = opts.token ?? crypto.randomBytes(24).toString('hex');
   const host = opts.host ?? '127.0.0.1';
   const staticRoot = path.resolve(opts.staticDir);
-  const sseClients = new Set<http.ServerResponse>();
+  const events = new EventStream((l) => opts.service.onEvent(l), opts.events);
 
   const server = http.createServer((req, res) => {
     void handle(req, res).catch((err: Error) => {
@@ -144,24 +149,8 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     }
 
     if (url.pathname === '/api/events' && req.method === 'GET') {
-      res.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-store',
-        connection: 'keep-alive',
-      });
-      res.write('retry: 2000\n\n');
       const only = url.searchParams.get('runs')?.split(',').map(Number).filter(Number.isFinite);
-      const off = opts.service.onEvent((e) => {
-        if (only?.length && 'runId' in e && !only.includes(e.runId)) return;
-        res.write(`data: ${JSON.stringify(e)}\n\n`);
-      });
-      const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
-      sseClients.add(res);
-      req.on('close', () => {
-        off();
-        clearInterval(ping);
-        sseClients.delete(res);
-      });
+      events.attach(req, res, only);
       return;
     }
 
@@ -241,9 +230,10 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     url: `http://${shownHost}:${port}/?token=${token}`,
     token,
     port,
+    eventStats: () => events.stats(),
     close: () =>
       new Promise<void>((resolve) => {
-        for (const c of sseClients) c.end();
+        events.close();
         server.closeAllConnections();
         server.close(() => resolve());
       }),
