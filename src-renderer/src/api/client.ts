@@ -133,8 +133,14 @@ function ensureConnected(): void {
     }
   };
   source.onerror = () => {
-    // EventSource retries by itself (every few seconds) while readyState is CONNECTING.
+    // EventSource retries by itself (every few seconds) while readyState is CONNECTING, e.g. after the server
+    // dropped a tab that fell too far behind. An answer that is not an event stream (a restarting server's
+    // error page) closes it for good: start a new one, and the reconnect listeners resync as usual.
     if (everOpened) connection.value = 'lost';
+    if (source?.readyState === EventSource.CLOSED) {
+      source = null;
+      setTimeout(ensureConnected, 2000);
+    }
   };
   source.onopen = () => {
     connection.value = 'ok';
