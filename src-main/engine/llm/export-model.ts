@@ -36,6 +36,7 @@ export async function exportRunModel(o: {
     .filter(Boolean);
   const lm = await loadCausalLM(c.model, {
     seed: c.seed,
+    train: true,
     lora:
       c.finetune === 'lora'
         ? { rank: c.loraRank, alpha: c.loraAlpha, dropout: c.loraDropout, ...(targets.length ? { targetModules: targets } : {}) }

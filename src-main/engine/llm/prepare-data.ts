@@ -45,7 +45,7 @@ export async function preparePairs(o: PrepareOptions): Promise<PreparedPairs> {
   const items = pairs.map((pair, index): TokenizedPairResult => {
     const t = tokenizePair(tokenizer, pair, { maxLength: o.maxLength, promptFormat: o.promptFormat, dataFormat: data.format });
     promptFormat = t.promptFormat;
-    if (t.dropped) return { index, pair, dropped: t.dropped };
+    if (t.dropped !== null) return { index, pair, dropped: t.dropped };
     return { index, pair, chosen: t.chosen, rejected: t.rejected };
   });
   return { tokenizer, data, items, promptFormat };

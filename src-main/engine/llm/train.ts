@@ -141,6 +141,7 @@ export async function trainLlm(input: LlmTrainInput, sink: LlmSink): Promise<{ f
     .filter(Boolean);
   const lm = await loadCausalLM(c.model, {
     seed: c.seed,
+    train: true,
     lora:
       c.finetune === 'lora'
         ? { rank: c.loraRank, alpha: c.loraAlpha, dropout: c.loraDropout, ...(ownTargets.length ? { targetModules: ownTargets } : {}) }

@@ -1,0 +1,151 @@
+import * as tf from '../../tf';
+import type { ModelSpec } from '@shared/llm-model';
+
+/**
+ * A weight as loaded: the tensor the forward pass uses (a Variable when it is trained), with its Hugging Face
+ * name and how it is laid out on disk, so export writes it back in the layout other tools expect.
+ */
+export interface Weight {
+  hfName: string;
+  tensor: tf.Tensor;
+  /** 'linear' = nn.Linear, stored [out, in] and kept transposed as [in, out] here; 'conv1d' = GPT-2's Conv1D, [in, out] both ways */
+  layout: 'linear' | 'conv1d' | 'plain';
+}
+
+export interface LoraConfig {
+  rank: number;
+  alpha: number;
+  dropout: number;
+  /** module names (the last part of the weight's name), e.g. q_proj, v_proj, c_attn */
+  targetModules: string[];
+}
+
+export interface LoraAdapter {
+  /** [in, r] (PEFT stores lora_A.weight as [r, in]) */
+  a: tf.Variable;
+  /** [r, out] (PEFT stores lora_B.weight as [out, r]) */
+  b: tf.Variable;
+  scale: number;
+  dropout: number;
+}
+
+/** A projection x·W + b, optionally with a LoRA branch s·(dropout(x)·A)·B. */
+export interface Linear {
+  /** the module's path, e.g. model.layers.0.self_attn.q_proj */
+  module: string;
+  weight: Weight;
+  bias?: Weight;
+  lora?: LoraAdapter;
+}
+
+export interface ForwardOptions {
+  training?: boolean;
+  /** false = the base model (LoRA off): the reference policy */
+  adapters?: boolean;
+  dropoutSeed?: number;
+}
+
+/** x [N, in] → [N, out]. */
+export function linear(x: tf.Tensor2D, l: Linear, o: ForwardOptions, seed: number): tf.Tensor2D {
+  let y: tf.Tensor2D = tf.matMul(x, l.weight.tensor as tf.Tensor2D);
+  if (l.bias) y = tf.add(y, l.bias.tensor);
+  if (l.lora && o.adapters !== false) {
+    const input = o.training && l.lora.dropout > 0 ? tf.dropout(x, l.lora.dropout, undefined, seed) : x;
+    y = tf.add(y, tf.mul(tf.matMul(tf.matMul(input, l.lora.a), l.lora.b), l.lora.scale));
+  }
+  return y;
+}
+
+export function layerNorm(x: tf.Tensor2D, g: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor2D {
+  const { mean, variance } = tf.moments(x, -1, true);
+  return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), g), b);
+}
+
+export function rmsNorm(x: tf.Tensor2D, w: tf.Tensor, eps: number): tf.Tensor2D {
+  const ms = tf.mean(tf.square(x), -1, true);
+  return tf.mul(tf.mul(x, tf.rsqrt(tf.add(ms, eps))), w);
+}
+
+/** GPT-2's gelu_new: the tanh approximation. */
+export function geluTanh(x: tf.Tensor): tf.Tensor {
+  const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI));
+  return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
+}
+
+/** RoPE inverse frequencies with Hugging Face's rope_scaling variants (linear, llama3). */
+export function ropeInvFreq(spec: ModelSpec): Float64Array {
+  const D = spec.headDim;
+  const inv = new Float64Array(D / 2);
+  for (let i = 0; i < D / 2; i++) inv[i] = 1 / spec.ropeTheta ** ((2 * i) / D);
+  const rs = spec.ropeScaling;
+  if (!rs) return inv;
+  if (rs.type === 'linear') return inv.map((f) => f / rs.factor);
+  const lowWave = rs.originalMaxPositions / rs.lowFreqFactor;
+  const highWave = rs.originalMaxPositions / rs.highFreqFactor;
+  return inv.map((f) => {
+    const wave = (2 * Math.PI) / f;
+    if (wave < highWave) return f;
+    if (wave > lowWave) return f / rs.factor;
+    const smooth = (rs.originalMaxPositions / wave - rs.lowFreqFactor) / (rs.highFreqFactor - rs.lowFreqFactor);
+    return ((1 - smooth) * f) / rs.factor + smooth * f;
+  });
+}
+
+/** cos and sin tables [T, D] for positions 0..T−1 (the halves repeated, as rotate_half expects). */
+export function ropeTables(spec: ModelSpec, T: number): { cos: tf.Tensor2D; sin: tf.Tensor2D } {
+  const inv = ropeInvFreq(spec);
+  const D = spec.headDim;
+  const cos = new Float32Array(T * D);
+  const sin = new Float32Array(T * D);
+  for (let t = 0; t < T; t++)
+    for (let i = 0; i < D / 2; i++) {
+      const a = t * inv[i];
+      cos[t * D + i] = cos[t * D + i + D / 2] = Math.cos(a);
+      sin[t * D + i] = sin[t * D + i + D / 2] = Math.sin(a);
+    }
+  return { cos: tf.tensor2d(cos, [T, D]), sin: tf.tensor2d(sin, [T, D]) };
+}
+
+/** x [B, H, T, D] rotated: x·cos + rotate_half(x)·sin, rotate_half(x) = [−x₂, x₁]. */
+export function applyRope(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D): tf.Tensor4D {
+  const D = x.shape[3];
+  const [x1, x2] = tf.split(x, [D / 2, D / 2], 3);
+  const rot = tf.concat([tf.neg(x2), x1], 3);
+  return tf.add(tf.mul(x, cos), tf.mul(rot, sin));
+}
+
+/**
+ * Additive attention bias [B, 1, T, T]: 0 where query t may see key s (s ≤ t and s is not padding), −1e9 elsewhere.
+ * Built once per batch on the CPU side: it is data, not something to differentiate.
+ */
+export function attentionBias(mask: tf.Tensor2D): tf.Tensor4D {
+  const [B, T] = mask.shape;
+  const m = mask.dataSync();
+  const bias = new Float32Array(B * T * T);
+  for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) for (let s = 0; s < T; s++) bias[(b * T + t) * T + s] = s <= t && m[b * T + s] > 0 ? 0 : -1e9;
+  return tf.tensor4d(bias, [B, 1, T, T]);
+}
+
+/**
+ * Scaled dot-product attention for q [B, H, T, D] and k, v [B, KV, T, D] (grouped-query: each kv head serves
+ * H/KV query heads). Returns [B·T, H·D].
+ */
+export function attention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, bias: tf.Tensor4D): tf.Tensor2D {
+  const [B, H, T, D] = q.shape;
+  const KV = k.shape[1];
+  if (KV !== H) {
+    const rep = H / KV;
+    const expand = (t: tf.Tensor4D) => tf.reshape(tf.tile(tf.reshape(t, [B, KV, 1, T, D]), [1, 1, rep, 1, 1]), [B, H, T, D]) as tf.Tensor4D;
+    k = expand(k);
+    v = expand(v);
+  }
+  const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(D)), bias);
+  const p = tf.softmax(scores, -1);
+  const o = tf.matMul(p, v); // [B, H, T, D]
+  return tf.reshape(tf.transpose(o, [0, 2, 1, 3]), [B * T, H * D]);
+}
+
+/** [B·T, H·D] → [B, H, T, D]. */
+export function splitHeads(x: tf.Tensor2D, B: number, T: number, H: number, D: number): tf.Tensor4D {
+  return tf.transpose(tf.reshape(x, [B, T, H, D]), [0, 2, 1, 3]);
+}
