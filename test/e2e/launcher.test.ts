@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { SyntheticConfigSchema } from '@shared/synthetic-config';
-import { finishedRun, openApp, until, type WebLab, withWebLabAndChromium } from './harness';
+import { finishedRun, openApp, recordCalls, until, type WebLab, withWebLabAndChromium } from './harness';
 
 let web: WebLab;
 let browser: Browser;
@@ -50,6 +50,36 @@ describe('launcher', () => {
     await page.click('[data-testid="defaults"]');
     await page.waitForFunction(() => !location.hash.includes('from='), null, { timeout: 5000 });
     expect(await page.inputValue('#cfg-steps')).toBe(String(SyntheticConfigSchema.parse({}).steps));
+    expect(errors).toEqual([]);
+  });
+
+  it('a dataset file that is not valid JSON blocks the launch (the run never trains on other data than shown), until removed', async () => {
+    const { page, errors } = await openApp(browser, web, '#/experiments');
+    await page.waitForSelector('[data-testid="launcher"]');
+    const starts = recordCalls(page, 'runs:start');
+    const before = web.lab.store.runs.list({}).length;
+    await page.setInputFiles('#dataset', { name: 'broken.json', mimeType: 'application/json', buffer: Buffer.from('{"K": 4, "pairs": [') });
+    await page.waitForSelector('[data-testid="error-dataset"]');
+    expect(await page.textContent('[data-testid="error-dataset"]')).toContain('broken.json is not valid JSON');
+    // An edit elsewhere does not make the complaint (or the file) go away.
+    await page.fill('#cfg-steps', '20');
+    await page.fill('#cfg-refSteps', '5');
+    await page.click('[data-testid="launch"]');
+    await page.waitForSelector('[data-testid="launch-error"]');
+    expect(await page.textContent('[data-testid="error-dataset"]')).toContain('broken.json');
+    expect(await page.inputValue('#dataset')).toContain('broken.json');
+    expect(starts).toEqual([]);
+    expect(web.lab.store.runs.list({}).length).toBe(before);
+    expect(page.url()).toMatch(/#\/experiments/);
+
+    // Removing the file is the way out: nothing is selected, and the run draws its own dataset.
+    await page.click('[data-testid="remove-dataset"]');
+    await page.waitForSelector('[data-testid="error-dataset"]', { state: 'detached' });
+    expect(await page.inputValue('#dataset')).toBe('');
+    await page.click('[data-testid="launch"]');
+    await page.waitForSelector('[data-testid="run-view"]');
+    expect(starts.length).toBe(1);
+    expect(starts[0]).not.toHaveProperty('dataset');
     expect(errors).toEqual([]);
   });
 });

@@ -67,4 +67,43 @@ describe('runs list', () => {
     expect(web.lab.store.runs.get(id)).toBeUndefined();
     expect(errors).toEqual([]);
   });
+
+  it("a sweep's runs collapse into one row that expands; the sweep filter lists only that sweep", async () => {
+    const { sweepId, runIds } = await api<{ sweepId: number; runIds: number[] }>(web, 'sweeps:start', {
+      name: 'grouped sweep',
+      grid: { loss: ['dpo', 'bdpo'], mask: [0, 0.2] },
+      seeds: 1,
+      base: { steps: 10, refSteps: 5, evalEvery: 5, K: 6 },
+    });
+    expect(runIds.length).toBe(4);
+    const { runIds: solo } = await api<{ runIds: number[] }>(web, 'runs:start', {
+      kind: 'synthetic',
+      config: { steps: 10, refSteps: 5, evalEvery: 5, K: 6 },
+      name: 'not in a sweep',
+    });
+    await waitForRuns(web, [...runIds, ...solo]);
+    const { page, errors } = await openApp(browser, web, '#/runs');
+    const runRows = () => page.$$eval('[data-testid="runs-table"] tbody tr[data-testid^="run-row-"]', (trs) => trs.map((t) => t.getAttribute('data-testid')));
+    await page.waitForSelector(`[data-testid="sweep-row-${sweepId}"]`);
+    await page.waitForSelector(`[data-testid="run-row-${solo[0]}"]`);
+    // One row for the sweep (its name, run count, status counts), none of its runs listed.
+    const head = (await page.textContent(`[data-testid="sweep-row-${sweepId}"]`))!;
+    expect(head).toContain('grouped sweep');
+    expect(head).toContain('4 runs');
+    expect(head).toContain('4 done');
+    for (const id of runIds) expect(await runRows()).not.toContain(`run-row-${id}`);
+
+    // Expanding lists them under it; collapsing hides them again.
+    await page.click(`[data-testid="expand-sweep-${sweepId}"]`);
+    for (const id of runIds) await page.waitForSelector(`[data-testid="run-row-${id}"]`);
+    await page.click(`[data-testid="expand-sweep-${sweepId}"]`);
+    await page.waitForSelector(`[data-testid="run-row-${runIds[0]}"]`, { state: 'detached' });
+
+    // The sweep filter: exactly its four runs, one row each.
+    await page.selectOption('[data-testid="filter-sweep"]', String(sweepId));
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="runs-table"] tbody tr[data-testid^="run-row-"]').length === n, runIds.length);
+    expect((await runRows()).sort()).toEqual(runIds.map((id) => `run-row-${id}`).sort());
+    expect(await page.$(`[data-testid="sweep-row-${sweepId}"]`)).toBeNull();
+    expect(errors).toEqual([]);
+  });
 });

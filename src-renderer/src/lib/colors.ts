@@ -74,3 +74,9 @@ export function colorsForRuns(runs: { id: number; loss: string | null; seed: num
   }
   return out;
 }
+
+/**
+ * Chosen vs rejected within one run's chart (the per-side gradient norms): two hues that stay apart under the
+ * common colour-vision deficiencies (Okabe–Ito bluish green and vermillion), whatever the loss's own colour.
+ */
+export const SIDE_COLORS = { chosen: '#009e73', rejected: '#d55e00' } as const;
