@@ -273,3 +273,27 @@ describe('LLM flow on a tiny model', () => {
     expect(unexpected(errors)).toEqual([]);
   });
 });
+
+describe('LLM launcher, several losses', () => {
+  it('two losses launch two runs, one per loss, and open them side by side in the compare view', async () => {
+    const modelDir = path.join(web.dir, 'tiny-llama');
+    writeTinyModel(modelDir, { arch: 'llama', hidden: 16, layers: 1, heads: 2, maxPositions: 256, seed: 5 });
+    const { page, errors } = await openApp(browser, web, `#/llm?model=${encodeURIComponent(modelDir)}&data=${encodeURIComponent(HH)}`);
+    await until(async () => (await page.inputValue('[data-testid="llm-model-path"]')) === modelDir, 'the model from the link', 5000);
+    expect(await page.inputValue('[data-testid="llm-data-path"]')).toBe(HH);
+    await page.click('[data-testid="llm-loss-bdpo"] input');
+    for (const [k, v] of Object.entries({ maxLength: 96, maxPairs: 6, maxEvalPairs: 2, steps: 2, batchSize: 1, evalEvery: 0, checkpointEvery: 0 }))
+      await page.fill(`#cfg-${k}`, String(v));
+    expect(await text(page, 'llm-launch')).toBe('Launch 2 runs');
+    await page.click('[data-testid="llm-launch"]');
+    await page.waitForFunction(() => location.hash.startsWith('#/compare'), null, { timeout: 15_000 });
+    const hash = await page.evaluate(() => location.hash);
+    const ids = (new URLSearchParams(hash.split('?')[1]).get('ids') ?? '').split(',').filter(Boolean).map(Number);
+    expect(ids).toHaveLength(2);
+    const statuses = await waitForRuns(web, ids, 180_000);
+    const runs = await Promise.all(ids.map((id) => api<{ loss: string; error: string | null }>(web, 'runs:get', { id })));
+    expect(statuses, runs.map((r) => r.error).join('; ')).toEqual(['done', 'done']);
+    expect(runs.map((r) => r.loss)).toEqual(['dpo', 'bdpo']);
+    expect(unexpected(errors)).toEqual([]);
+  });
+});
