@@ -13,7 +13,9 @@ export const METRIC_DIRECTION: Record<string, 1 | -1 | 0 | null> = {
   'rewards/rejected': null,
   'logps/chosen': null,
   'logps/rejected': null,
-  'balance/log10_prob_ratio': 0,
+  // a diagnostic, not a score: a run nearer balance is not thereby better (the paper's point is what imbalance does
+  // to R), so no value of it is marked best
+  'balance/log10_prob_ratio': null,
   'balance/logp_grad_ratio': null,
   grad_norm: null,
   learning_rate: null,
@@ -29,6 +31,7 @@ export const PREFERRED_METRICS = [
   'rewards/margins',
   'rewards/accuracies',
   'balance/log10_prob_ratio',
+  'balance/logp_grad_ratio',
   'logps/chosen',
   'logps/rejected',
   'rewards/chosen',
