@@ -92,6 +92,8 @@ export const commandInputs = {
   'llm:logps': z
     .object({
       model: z.string().min(1).max(4096),
+      /** a PEFT adapter folder (adapter_config.json + adapter_model.safetensors) to load on top of the model */
+      adapter: z.string().min(1).max(4096).optional(),
       data: z.string().min(1).max(4096),
       format: LlmConfigSchema.shape.dataFormat,
       preference: LlmConfigSchema.shape.preference,

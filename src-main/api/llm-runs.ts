@@ -61,6 +61,10 @@ export function resumeLlmRun(store: LabStore, manager: RunManager, id: number): 
   if (run.status === 'queued' || run.status === 'running') throw new LabError('conflict', `run ${id} is ${run.status}`);
   const parsed = LlmConfigSchema.safeParse(run.config);
   if (!parsed.success) throw new LabError('invalid_input', `run ${id}'s stored config is not a valid LLM config: ${parsed.error.message}`);
+  // A checkpoint can be ahead of the rows the lab committed (the process died between the two): resume from one
+  // the stored curve reaches, so the curve has no hole.
+  const lossSteps = store.metrics.series(id, { names: ['loss'] }).loss?.steps ?? [];
+  const resumeAtMostStep = lossSteps.length ? lossSteps[lossSteps.length - 1] : 0;
   store.runs.requeue(id);
   manager.enqueueLlm({
     runId: id,
@@ -68,6 +72,7 @@ export function resumeLlmRun(store: LabStore, manager: RunManager, id: number): 
     runDir: llmRunDir(store.file, id),
     resume: true,
     reference: store.artifacts.get(id, 'reference-logps')?.content,
+    resumeAtMostStep,
   });
   return { runIds: [id] };
 }

@@ -113,40 +113,47 @@ export function registerLlmCommands(program: Command, run: Command): void {
     .description('sequence log-probs of every pair in a file under a model, as training computes them')
     .requiredOption('--model <dir>', 'Hugging Face model folder')
     .requiredOption('--data <file>', 'preference data file')
+    .option('--adapter <dir>', 'a PEFT LoRA adapter folder to load on top of the model')
     .option('--max-length <n>', 'tokens per sequence', '512')
     .option('--format <name>', 'auto, hh, saferlhf or generic', 'auto')
     .option('--prompt-format <name>', 'auto, chat-template or raw', 'auto')
     .option('--batch-size <n>', 'pairs per forward pass', '4')
-    .action(async (flags: { model: string; data: string; maxLength: string; format: string; promptFormat: string; batchSize: string }, cmd: Command) => {
-      const g = cmd.optsWithGlobals<GlobalOpts>();
-      const num = (flag: string, v: string) => {
-        if (!/^\d+$/.test(v)) throw new CliInputError(`${flag}: expected a whole number, got "${v}"`);
-        return Number(v);
-      };
-      const lab = openComputeLab(g);
-      try {
-        const out = await call(lab, 'llm:logps', {
-          model: flags.model,
-          data: flags.data,
-          maxLength: num('--max-length', flags.maxLength),
-          format: flags.format,
-          promptFormat: flags.promptFormat,
-          batchSize: num('--batch-size', flags.batchSize),
-        });
-        const json = { logps: out.logps, tokens: out.tokens, skipped: out.skipped, dropped: out.dropped };
-        print(g.json, json, () =>
-          out.logps
-            .map((l, i) =>
-              l
-                ? `${i}\tchosen ${l.chosen.toFixed(4)} (${out.tokens[i]?.chosen} tok)\trejected ${l.rejected.toFixed(4)} (${out.tokens[i]?.rejected} tok)`
-                : `${i}\tdropped`,
-            )
-            .join('\n'),
-        );
-      } finally {
-        lab.close();
-      }
-    });
+    .action(
+      async (
+        flags: { model: string; data: string; adapter?: string; maxLength: string; format: string; promptFormat: string; batchSize: string },
+        cmd: Command,
+      ) => {
+        const g = cmd.optsWithGlobals<GlobalOpts>();
+        const num = (flag: string, v: string) => {
+          if (!/^\d+$/.test(v)) throw new CliInputError(`${flag}: expected a whole number, got "${v}"`);
+          return Number(v);
+        };
+        const lab = openComputeLab(g);
+        try {
+          const out = await call(lab, 'llm:logps', {
+            model: flags.model,
+            data: flags.data,
+            adapter: flags.adapter,
+            maxLength: num('--max-length', flags.maxLength),
+            format: flags.format,
+            promptFormat: flags.promptFormat,
+            batchSize: num('--batch-size', flags.batchSize),
+          });
+          const json = { logps: out.logps, tokens: out.tokens, skipped: out.skipped, dropped: out.dropped };
+          print(g.json, json, () =>
+            out.logps
+              .map((l, i) =>
+                l
+                  ? `${i}\tchosen ${l.chosen.toFixed(4)} (${out.tokens[i]?.chosen} tok)\trejected ${l.rejected.toFixed(4)} (${out.tokens[i]?.rejected} tok)`
+                  : `${i}\tdropped`,
+              )
+              .join('\n'),
+          );
+        } finally {
+          lab.close();
+        }
+      },
+    );
 
   program
     .command('model')

@@ -18,6 +18,7 @@ export async function runLlmJob(
       snapshot: (_run, step, name, data) => sink.snapshot(k, step, name, data),
       progress: (done, total) => sink.progress(done, total),
       poll: async () => (await sink.poll()) || sink.isCancelled(k),
+      flush: () => sink.flush(),
       log: (text, level = 'info') => {
         sink.flush();
         io.log(run.runId, text, level);
@@ -25,7 +26,10 @@ export async function runLlmJob(
       artifact: (kind, name, content) => io.send({ type: 'artifact', runId: run.runId, kind, name, content }),
     };
     try {
-      const { final } = await trainLlm({ config: run.config, runDir: run.runDir, resume: run.resume, reference: run.reference }, view);
+      const { final } = await trainLlm(
+        { config: run.config, runDir: run.runDir, resume: run.resume, reference: run.reference, resumeAtMostStep: run.resumeAtMostStep },
+        view,
+      );
       sink.flush();
       io.send({ type: 'runDone', runId: run.runId, final });
     } catch (err) {

@@ -13,7 +13,7 @@ export interface SyntheticJob {
 export interface LlmJob {
   kind: 'llm';
   backend: BackendPreference;
-  runs: { runId: number; config: LlmConfig; runDir: string; resume: boolean; reference?: string }[];
+  runs: { runId: number; config: LlmConfig; runDir: string; resume: boolean; reference?: string; resumeAtMostStep?: number }[];
 }
 export type Job = SyntheticJob | LlmJob;
 

@@ -18,6 +18,8 @@ import { estimateTrainingBytes, loraParameterCount, parameterCount, WASM_HEAP_CA
 /** What the LLM trainer sends besides metric rows: log lines and stored artifacts (the reference log-probs). */
 export interface LlmSink extends RunSink {
   log(text: string, level?: 'info' | 'warn' | 'error'): void;
+  /** sends buffered rows now (before a checkpoint, so the stored curve is never far behind it) */
+  flush?(): void;
   artifact(kind: string, name: string, content: string): void;
 }
 
@@ -29,6 +31,8 @@ export interface LlmTrainInput {
   resume: boolean;
   /** the stored reference log-probs (JSON of ReferenceLogps), reused on resume */
   reference?: string;
+  /** resume from a checkpoint at or before this step (the last step whose rows the lab has) */
+  resumeAtMostStep?: number;
 }
 
 /** Reference log-probs, computed once before training and stored with the run (artifact "reference-logps"). */
@@ -181,7 +185,8 @@ export async function trainLlm(input: LlmTrainInput, sink: LlmSink): Promise<{ f
     const opt = new AdamW(named, { ...ADAMW_DEFAULTS, weightDecay: c.weightDecay });
     let startStep = 0;
     if (input.resume) {
-      const latest = listCheckpoints(input.runDir)[0];
+      const atMost = input.resumeAtMostStep ?? Infinity;
+      const latest = listCheckpoints(input.runDir).find((ck) => ck.step <= atMost);
       if (latest) {
         const ck = loadCheckpoint(latest.dir);
         if (ck.params.length !== vars.length) throw new Error(`${latest.dir}: ${ck.params.length} tensors, the model has ${vars.length} trainable ones`);
@@ -192,7 +197,7 @@ export async function trainLlm(input: LlmTrainInput, sink: LlmSink): Promise<{ f
         opt.importState(ck.optimizer);
         startStep = ck.step;
         sink.log(`resumed from ${latest.dir} (step ${ck.step} of ${c.steps})`);
-      } else sink.log('no checkpoint yet: starting from step 0');
+      } else sink.log(`no checkpoint at or before step ${atMost} (the last stored step): starting from step 0`);
     }
 
     const order = new EpochOrder(train.length, c.seed);
@@ -200,6 +205,7 @@ export async function trainLlm(input: LlmTrainInput, sink: LlmSink): Promise<{ f
     let lastCheckpoint = startStep;
     const checkpoint = (step: number) => {
       if (step === lastCheckpoint && listCheckpoints(input.runDir)[0]?.step === step) return;
+      sink.flush?.();
       saveCheckpoint(input.runDir, {
         step,
         params: vars.map((v) => ({ shape: v.shape.slice(), data: v.dataSync() as Float32Array })),
