@@ -135,7 +135,8 @@ export function attention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, bias: 
   const KV = k.shape[1];
   if (KV !== H) {
     const rep = H / KV;
-    const expand = (t: tf.Tensor4D) => tf.reshape(tf.tile(tf.reshape(t, [B, KV, 1, T, D]), [1, 1, rep, 1, 1]), [B, H, T, D]) as tf.Tensor4D;
+    // HF's repeat_kv: query head h reads kv head ⌊h / rep⌋. Tiled as rank 3, where tfjs has the tile gradient.
+    const expand = (t: tf.Tensor4D) => tf.reshape(tf.tile(tf.reshape(t, [B * KV, 1, T * D]), [1, rep, 1]), [B, H, T, D]) as tf.Tensor4D;
     k = expand(k);
     v = expand(v);
   }

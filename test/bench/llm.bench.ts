@@ -1,0 +1,123 @@
+/**
+ * `npm run bench:llm`: tokens/s of the reference pass (no gradient) and of LoRA training steps (forward + backward
+ * through sequence log-probs and the DPO loss), per backend, on a GPT-2-small-shaped model (12 layers, 768 wide,
+ * vocabulary 50257, one pair of 512 tokens) and a small one (4 layers × 256 wide, 128 tokens), with each case's
+ * peak RSS. Every case runs in a process of its own so its peak memory is its own.
+ * `npm run bench:llm -- wasm:small` runs one case.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { printTable, type BenchRow } from './table';
+
+interface Shape {
+  layers: number;
+  hidden: number;
+  heads: number;
+  vocab: number;
+  tokens: number;
+}
+const SHAPES: Record<string, Shape> = {
+  small: { layers: 4, hidden: 256, heads: 4, vocab: 50257, tokens: 128 },
+  'gpt2-small': { layers: 12, hidden: 768, heads: 12, vocab: 50257, tokens: 512 },
+};
+/** The pure-JS backend is ~25× slower than WASM on matmuls; the GPT-2-small case would take many minutes there. */
+const CASES = ['wasm:small', 'cpu:small', 'wasm:gpt2-small'];
+
+async function runCase(name: string): Promise<void> {
+  const [backend, shapeName] = name.split(':') as ['wasm' | 'cpu', string];
+  const shape = SHAPES[shapeName];
+  const { writeTinyModel } = await import('../support/tiny-models');
+  const { initBackend } = await import('../../src-main/engine/backend');
+  const { loadCausalLM } = await import('../../src-main/engine/llm/models');
+  const { sequenceLogps } = await import('../../src-main/engine/llm/logps');
+  const { packSequences } = await import('../../src-main/engine/llm/sequence-batch');
+  const { getLoss } = await import('../../src-main/engine/losses/registry');
+  const tf = await import('../../src-main/engine/tf');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dpo-lab-bench-llm-'));
+  try {
+    writeTinyModel(dir, {
+      arch: 'gpt2',
+      layers: shape.layers,
+      hidden: shape.hidden,
+      heads: shape.heads,
+      vocabSize: shape.vocab,
+      maxPositions: 1024,
+      intermediate: 4 * shape.hidden,
+      tokenizer: false,
+      scale: 0.02,
+    });
+    await initBackend(backend);
+    const lm = await loadCausalLM(dir, { lora: { rank: 8, alpha: 16 }, train: true });
+    const T = shape.tokens;
+    const seq = (k: number) => ({
+      ids: Array.from({ length: T }, (_, t) => (t * 7919 + k * 104729) % shape.vocab),
+      promptLen: T / 4,
+      responseLen: (3 * T) / 4,
+    });
+    const batch = packSequences([seq(1), seq(2)], 0);
+    const tokens = batch.tokens;
+    const time = (f: () => void, reps: number) => {
+      f(); // warm-up: kernel compilation, first allocations
+      const t0 = performance.now();
+      for (let i = 0; i < reps; i++) f();
+      return (performance.now() - t0) / 1000 / reps;
+    };
+    const reps = shapeName === 'small' ? 3 : 1;
+    const refSeconds = time(() => {
+      const lp = sequenceLogps(lm, batch, { adapters: false });
+      lp.dataSync();
+      lp.dispose();
+    }, reps);
+    const dpo = getLoss('dpo');
+    const ref = tf.tensor1d([-100, -100]);
+    const stepSeconds = time(() => {
+      const { value, grads } = tf.variableGrads(() => {
+        const lp = sequenceLogps(lm, batch, { training: true });
+        const per = dpo.perPair(
+          { lw: tf.slice(lp, [0], [1]), ll: tf.slice(lp, [1], [1]), refW: tf.slice(ref, [0], [1]), refL: tf.slice(ref, [1], [1]) },
+          { beta: 0.1, clip: 0.5, labelSmoothing: 0 },
+        );
+        return tf.mean(per) as import('@tensorflow/tfjs-core').Scalar;
+      }, lm.trainableVariables());
+      value.dataSync();
+      tf.dispose([value, ...Object.values(grads)]);
+    }, reps);
+    const rss = process.resourceUsage().maxRSS * 1024;
+    const label = `${shape.layers}×${shape.hidden}, V ${shape.vocab}, 2×${T} tokens`;
+    const rows: BenchRow[] = [
+      { name: `llm ${shapeName} reference pass`, backend, value: tokens / refSeconds, unit: 'tokens/s', note: label },
+      { name: `llm ${shapeName} LoRA train step`, backend, value: tokens / stepSeconds, unit: 'tokens/s', note: `${label}, fwd+bwd, r 8 on c_attn` },
+      { name: `llm ${shapeName} peak RSS`, backend, value: rss / 1024 ** 2, unit: 'MB', note: 'whole process, model included' },
+    ];
+    process.stdout.write(`ROWS ${JSON.stringify(rows)}\n`);
+    lm.dispose();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const caseArg = process.argv.indexOf('--case');
+  if (caseArg > 0) return runCase(process.argv[caseArg + 1]);
+  const only = process.argv.slice(2);
+  const cases = only.length ? CASES.filter((c) => only.includes(c)) : CASES;
+  const rows: BenchRow[] = [];
+  const self = fileURLToPath(import.meta.url);
+  for (const c of cases) {
+    const t0 = performance.now();
+    const res = spawnSync(process.execPath, ['--import', 'tsx', self, '--case', c], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    const line = res.stdout.split('\n').find((l) => l.startsWith('ROWS '));
+    if (!line) throw new Error(`bench case ${c} failed (exit ${res.status})`);
+    rows.push(...(JSON.parse(line.slice(5)) as BenchRow[]));
+    console.error(`bench llm ${c}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  printTable(rows);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
