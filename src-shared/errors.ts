@@ -4,7 +4,20 @@
  */
 import type { z } from 'zod';
 
-export const ERROR_CODES = ['invalid_input', 'not_found', 'conflict', 'unauthorised', 'forbidden', 'too_large', 'cancelled', 'internal'] as const;
+export const ERROR_CODES = [
+  'invalid_input',
+  'not_found',
+  'conflict',
+  'unauthorised',
+  'forbidden',
+  'too_large',
+  'cancelled',
+  'internal',
+  // the lab database could not be written or read: what failed is the storage, and the message names the file
+  'disk_full',
+  'read_only',
+  'damaged',
+] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** What the web server answers for each code. */
@@ -17,6 +30,10 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   too_large: 413,
   cancelled: 499,
   internal: 500,
+  disk_full: 507,
+  // 409, not 403: the request is fine and allowed; the database's current state (read-only) refuses it
+  read_only: 409,
+  damaged: 500,
 };
 
 /** The CLI's exit codes: 0 done, 1 failed, 2 bad input (usage), 130 cancelled (as after Ctrl-C). */
@@ -30,6 +47,9 @@ export const EXIT_CODE: Readonly<Record<ErrorCode, number>> = {
   too_large: EXIT.usage,
   cancelled: EXIT.cancelled,
   internal: EXIT.failed,
+  disk_full: EXIT.failed,
+  read_only: EXIT.failed,
+  damaged: EXIT.failed,
 };
 
 export interface FieldIssue {

@@ -1,4 +1,5 @@
 import { LabStore } from '../store';
+import { isRetryableWriteFailure } from '../store/failures';
 import { RunManager } from '../runner/manager';
 import type { WorkerLauncher } from '../runner/protocol';
 import type { BackendPreference } from '@shared/backends';
@@ -18,7 +19,12 @@ export interface Lab {
 export function createLab(opts: { dbFile: string; mode: AppInfo['mode']; launcher: WorkerLauncher; backend?: BackendPreference; concurrency?: number }): Lab {
   const store = LabStore.open(opts.dbFile);
   store.runs.failOrphans();
-  finishOrphanedSweeps(store);
+  try {
+    finishOrphanedSweeps(store);
+  } catch (err) {
+    // a full disk or read-only file: the lab still opens for reading; the sweeps are closed at a later start
+    if (!isRetryableWriteFailure(err)) throw err;
+  }
   const backend = opts.backend ?? (process.env.DPO_LAB_BACKEND as BackendPreference | undefined) ?? 'auto';
   const manager = new RunManager(store, opts.launcher, { backend, concurrency: opts.concurrency });
   const service = new LabService({ store, manager, mode: opts.mode, version: pkg.version, backendPreference: backend });

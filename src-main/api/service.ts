@@ -7,6 +7,7 @@ import { startLlmRuns } from './llm-runs';
 import { llmHandlers } from './llm-commands';
 import { startSweep } from './sweeps';
 import { LabError, toErrorBody } from '@shared/errors';
+import { storeError } from '../store/failures';
 import type { LabEvent } from '@shared/events';
 import { isBackendPreference, type BackendPreference } from '@shared/backends';
 import { parseInput, type AppInfo, type CommandName, type CommandOutputs, type CommandParsed, type Envelope } from '@shared/contract';
@@ -168,7 +169,8 @@ export class LabService {
       const handler = this.handlers[c] as (i: unknown) => unknown;
       return { ok: true, value: await handler(input) };
     } catch (err) {
-      return { ok: false, error: toErrorBody(err) };
+      // a full disk, a read-only or damaged file: said with the file's name and its own code, not as 'internal'
+      return { ok: false, error: toErrorBody(storeError(err, this.ctx.store.file) ?? err) };
     }
   }
 }

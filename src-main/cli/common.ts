@@ -5,7 +5,7 @@ import type { LabEvent } from '@shared/events';
 import { resolveDbPath } from '../store/paths';
 import { childWorkerLauncher } from '../runner/launch-child';
 import { BACKEND_PREFERENCES, type BackendPreference } from '@shared/backends';
-import { EXIT_CODE, formatIssues } from '@shared/errors';
+import { EXIT, EXIT_CODE, formatIssues, LabError, type ErrorCode } from '@shared/errors';
 import { CliInputError } from './options';
 import { showProgress } from './progress';
 
@@ -41,10 +41,28 @@ export class CliCommandError extends Error {
   constructor(
     message: string,
     readonly exitCode: number,
+    readonly code: ErrorCode = 'internal',
   ) {
     super(message);
     this.name = 'CliCommandError';
   }
+}
+
+/**
+ * A command's failure on its way out: one line on stderr ("error: …", never a stack trace) and, under --json, the
+ * same failure as JSON on stdout ({ ok: false, error: { code, message } }, as the HTTP API answers), so a script
+ * reading stdout always gets JSON. Returns the exit code.
+ */
+export function reportFailure(err: unknown, json: boolean): number {
+  let code: ErrorCode = 'internal';
+  let exitCode: number = EXIT.failed;
+  if (err instanceof CliInputError) [code, exitCode] = ['invalid_input', EXIT.usage];
+  else if (err instanceof CliCommandError) [code, exitCode] = [err.code, err.exitCode];
+  else if (err instanceof LabError) [code, exitCode] = [err.code, EXIT_CODE[err.code]];
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`error: ${message}\n`);
+  if (json) process.stdout.write(JSON.stringify({ ok: false, error: { code, message } }) + '\n');
+  return exitCode;
 }
 
 /** Calls a service command and unwraps its envelope; a failure becomes a CliCommandError with its message. */
@@ -53,7 +71,7 @@ export async function call<C extends CommandName>(lab: Lab, command: C, input: u
   if (res.ok) return res.value;
   // `prefix` names the input file the issues point into ("pairs.json: invalid loss input: ").
   const msg = res.error.issues?.length ? prefix + formatIssues(res.error.issues, { sep: prefix ? '; ' : '\n' }) : res.error.message;
-  throw new CliCommandError(msg, EXIT_CODE[res.error.code]);
+  throw new CliCommandError(msg, EXIT_CODE[res.error.code], res.error.code);
 }
 
 export function print(json: boolean | undefined, value: unknown, human: () => string): void {

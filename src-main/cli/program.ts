@@ -16,7 +16,7 @@ import { METRICS_CSV_HEADER } from '@shared/runs';
 import { EXIT } from '@shared/errors';
 import { canonicalLossName } from '@shared/trl';
 import { addSchemaOptions, CliInputError, valuesFromFlags } from './options';
-import { call, CliCommandError, lifecycle, openComputeLab, openLab, print, readInput, waitForRuns, type GlobalOpts } from './common';
+import { call, lifecycle, openComputeLab, openLab, print, readInput, reportFailure, waitForRuns, type GlobalOpts } from './common';
 export { lifecycle } from './common';
 import { registerSyntheticLabCommands } from './synthetic-commands';
 import { registerLlmCommands } from './llm-commands';
@@ -220,15 +220,7 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-    if (err instanceof CliInputError) {
-      process.stderr.write(`error: ${err.message}\n`);
-      return EXIT.usage;
-    }
-    if (err instanceof CliCommandError) {
-      process.stderr.write(`error: ${err.message}\n`);
-      return err.exitCode;
-    }
-    process.stderr.write(`error: ${(err as Error).message}\n`);
-    return EXIT.failed;
+    // one line on stderr; under --json also a JSON error on stdout
+    return reportFailure(err, argv.includes('--json'));
   }
 }

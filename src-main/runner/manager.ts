@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { LabStore } from '../store';
+import { storeError } from '../store/failures';
 import type { BackendPreference } from '@shared/backends';
 import type { SyntheticConfig } from '@shared/synthetic-config';
 import type { LabEvent } from '@shared/events';
@@ -64,6 +65,11 @@ export class RunManager {
   private log(runId: number, level: 'info' | 'warn' | 'error', text: string): void {
     const line = this.store.runs.log(runId, level, text);
     this.emit({ type: 'run:log', runId, ...line });
+  }
+
+  /** Why a write of what a worker sent failed, for the run's error: "disk full: …" naming the file, say. */
+  private recordFailure(err: unknown): string {
+    return storeError(err, this.store.file)?.message ?? `could not record worker output: ${(err as Error).message}`;
   }
 
   private emit(e: LabEvent): void {
@@ -179,8 +185,9 @@ export class RunManager {
       try {
         this.handle(job, msg);
       } catch (err) {
-        // A message we cannot store is a failure of the run, not of the app.
-        for (const id of [...job.open]) this.closeRun(job, id, 'failed', `could not record worker output: ${(err as Error).message}`);
+        // A message we cannot store (a full disk, say) is a failure of the run, not of the app.
+        const why = this.recordFailure(err);
+        for (const id of [...job.open]) this.closeRun(job, id, 'failed', why);
         worker.kill('SIGKILL');
       }
     });
@@ -205,15 +212,21 @@ export class RunManager {
 
   private closeRun(job: JobState, runId: number, status: 'done' | 'failed' | 'cancelled', error?: string, final?: Record<string, number>): void {
     if (!job.open.delete(runId)) return;
-    this.store.runs.finish(runId, status, { error, final });
     const took = job.startedAt ? ` after ${((Date.now() - job.startedAt) / 1000).toFixed(1)} s` : '';
-    if (status === 'failed') this.log(runId, 'error', `failed${took}: ${error}`);
-    else if (status === 'cancelled') this.log(runId, 'warn', `cancelled${took}`);
-    else {
-      const summary = Object.entries(final ?? {})
-        .map(([k, v]) => `${k} ${Number(v).toFixed(4)}`)
-        .join(', ');
-      this.log(runId, 'info', `done${took}${summary ? `: ${summary}` : ''}`);
+    // Called from worker callbacks and error handlers: a store failure here must not escape and crash the process
+    // (a full disk or read-only file is already held in memory by the store; anything else is said on stderr).
+    try {
+      this.store.runs.finish(runId, status, { error, final });
+      if (status === 'failed') this.log(runId, 'error', `failed${took}: ${error}`);
+      else if (status === 'cancelled') this.log(runId, 'warn', `cancelled${took}`);
+      else {
+        const summary = Object.entries(final ?? {})
+          .map(([k, v]) => `${k} ${Number(v).toFixed(4)}`)
+          .join(', ');
+        this.log(runId, 'info', `done${took}${summary ? `: ${summary}` : ''}`);
+      }
+    } catch (err) {
+      console.error(`run ${runId} ended ${status}${error ? ` (${error})` : ''}, but that could not be saved: ${this.recordFailure(err)}`);
     }
     this.emit({ type: 'run:status', runId, status, error });
   }

@@ -22,7 +22,16 @@ export class LabStore {
   static open(file: string): LabStore {
     return new LabStore(openDb(file), file);
   }
+  /** Writes what is held in memory (outcomes a full disk refused) if it now can, then closes the file. */
   close(): void {
+    this.runs.stopRetry();
+    if (this.db.open) {
+      try {
+        this.runs.flushUnsaved();
+      } catch {
+        // still unwritable: the next start settles those runs from the file (failOrphans)
+      }
+    }
     this.db.close();
   }
 }

@@ -1,6 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './db';
 import type { Series } from '@shared/runs';
+import { isRetryableWriteFailure } from './failures';
 
 /** A batch of metric rows for one run, in columns (cheap to send between processes). */
 export interface MetricBatch {
@@ -136,8 +137,9 @@ export class MetricStore {
         try {
           stmt.run(...r);
         } catch (err) {
-          // the run is gone: nothing to keep the snapshot for; anything else is worth a line on stderr
-          if ((err as { code?: string }).code !== 'SQLITE_CONSTRAINT_FOREIGNKEY') {
+          // the run is gone: nothing to keep the snapshot for. A full disk or read-only file fails the run through
+          // its next metrics batch, which says so once; a line per snapshot would bury that. Anything else: stderr.
+          if ((err as { code?: string }).code !== 'SQLITE_CONSTRAINT_FOREIGNKEY' && !isRetryableWriteFailure(err)) {
             console.error(`snapshot ${r[1]} of run ${r[0]} at step ${r[2]} not stored: ${(err as Error).message}`);
           }
         }
