@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { api, openApp, until, waitForRuns, type WebLab, withWebLabAndChromium } from './harness';
+import { overlappingTexts } from './chart-text';
 
 let web: WebLab;
 let browser: Browser;
@@ -109,6 +110,13 @@ describe('run page, readable', () => {
     expect(box.heat.bottom).toBeLessThanOrEqual(VIEWPORT.height);
     expect(box.heat.right).toBeLessThanOrEqual(VIEWPORT.width);
     expect(box.chartTop).toBeLessThan(VIEWPORT.height / 2);
+
+    // No chart's title runs into its legend (or any other text) in the narrower cells.
+    const chartIds = await page.$$eval('[data-testid="multiples"] [data-testid^="chart-"]', (els) => els.map((e) => e.getAttribute('data-testid')!));
+    expect(chartIds.length).toBeGreaterThanOrEqual(10);
+    const texts = await overlappingTexts(page, chartIds);
+    expect(texts.seen).toContain('rewards/margins · accuracies');
+    expect(texts.found).toEqual([]);
 
     // Cancelled: the last evaluated metrics, marked as not final.
     await until(() => (web.lab.store.metrics.series(longId, { names: ['expectedUtility'] }).expectedUtility?.steps.length ?? 0) > 2, 'a few evaluations');
