@@ -16,7 +16,7 @@ export function overlappingTexts(page: Page, ids: string[]): Promise<TextOverlap
       type: string;
       ignore?: boolean;
       invisible?: boolean;
-      style?: { text?: string; opacity?: number };
+      style?: { text?: string; opacity?: number; font?: string; y?: number; textBaseline?: string };
       getBoundingRect(): Rect;
       getComputedTransform(): unknown;
     };
@@ -36,9 +36,18 @@ export function overlappingTexts(page: Page, ids: string[]): Promise<TextOverlap
         .storage.getDisplayList(true)
         .filter((el) => (el.type === 'text' || el.type === 'tspan') && !el.ignore && !el.invisible && el.style?.text && el.style.opacity !== 0)
         .map((el) => {
+          // zrender's line height comes from measuring one CJK glyph, which is near zero where no CJK font is
+          // installed (headless CI): take the height from the font size and the baseline instead
           const r = el.getBoundingRect().clone();
+          const st = el.style!;
+          const fs = Number(/(\d+(?:\.\d+)?)px/.exec(st.font ?? '')?.[1] ?? 12);
+          if (el.type === 'tspan' && typeof st.y === 'number') {
+            const base = st.textBaseline ?? 'alphabetic';
+            r.y = base === 'top' || base === 'hanging' ? st.y : base === 'middle' ? st.y - fs / 2 : st.y - fs * 0.8;
+            r.height = fs;
+          }
           r.applyTransform(el.getComputedTransform());
-          return { text: el.style!.text!, r };
+          return { text: st.text!, r };
         });
       seen.push(...texts.map((t) => t.text));
       for (let i = 0; i < texts.length; i++)
