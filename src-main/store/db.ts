@@ -65,9 +65,9 @@ function connect(file: string, memory: boolean): Db {
 }
 
 /**
- * A database file that exists but cannot be opened for writing. On a read-only file system, a WAL database closed
- * cleanly has no -shm file and none can be made, so SQLite refuses even to read it unless told that nothing can
- * change it (immutable=1), which on a read-only mount is true.
+ * A database file that exists but cannot be opened for writing. On a read-only mount (or in a folder this user may
+ * not write), a WAL database closed cleanly has no -shm file and none can be made, so SQLite refuses even to read it
+ * unless told that nothing can change it (immutable=1), which is then true.
  */
 function openReadOnly(file: string, first: unknown): Db {
   const readable = (name: string) => {
@@ -84,13 +84,15 @@ function openReadOnly(file: string, first: unknown): Db {
   try {
     return readable(file);
   } catch {
-    let readOnlyFs = false;
+    // immutable is safe only while nothing can write the file: not writable by anyone here (a read-only mount, or
+    // permissions), and no -wal/-shm, so no writer elsewhere has it open either
+    let unwritable = false;
     try {
       fs.accessSync(file, fs.constants.W_OK);
     } catch (err) {
-      readOnlyFs = (err as NodeJS.ErrnoException).code === 'EROFS';
+      unwritable = ['EROFS', 'EACCES', 'EPERM'].includes((err as NodeJS.ErrnoException).code ?? '');
     }
-    if (!readOnlyFs) throw first;
+    if (!unwritable || fs.existsSync(`${file}-wal`) || fs.existsSync(`${file}-shm`)) throw first;
     try {
       return readable(`${pathToFileURL(path.resolve(file)).href}?immutable=1`);
     } catch {

@@ -252,7 +252,7 @@ export class RunStore {
     for (const r of orphans) {
       const who = r.owner ? `the process that ${r.started_at == null ? 'queued' : 'was running'} it (pid ${r.owner.split(':')[0]})` : 'its process';
       if (r.started_at == null && r.status === 'queued') {
-        const why = `never started: ${who} exited before its turn came`;
+        const why = `never started: ${who} exited before it began training`;
         this.finish(r.id, 'cancelled', { error: why });
         this.log(r.id, 'warn', `cancelled: ${why}`);
       } else {
