@@ -9,8 +9,6 @@ export interface LogitsModel {
 /**
  * Σ over response positions of log softmax(logits)[next token], per row: [rows]. As TRL computes it: the
  * log-softmax over the whole vocabulary at each position, the next token gathered, prompt and padding masked.
- * The gather is written as logit(next) − logsumexp(logits) so no [N, V] log-softmax or one-hot tensor is kept
- * for the backward pass beyond the logits themselves.
  */
 export function sequenceLogps(model: LogitsModel, b: SequenceBatch, opts: { training?: boolean; adapters?: boolean; dropoutSeed?: number } = {}): tf.Tensor1D {
   return tf.tidy(() => {
@@ -19,14 +17,36 @@ export function sequenceLogps(model: LogitsModel, b: SequenceBatch, opts: { trai
     const logits = model.forward(ids, mask, opts);
     const vocab = logits.shape[2];
     const n = b.rows * b.length;
-    const flat = tf.reshape(logits, [n, vocab]);
-    const lse = tf.logSumExp(flat, 1);
-    const rowsIdx = new Int32Array(n);
-    for (let i = 0; i < n; i++) rowsIdx[i] = i * vocab + b.next[i];
-    const picked = tf.gather(tf.reshape(flat, [n * vocab]), tf.tensor1d(rowsIdx, 'int32'));
-    const tokenLogp = tf.mul(tf.sub(picked, lse), tf.tensor1d(b.target, 'float32'));
+    const tokenLogp = tf.mul(nextTokenLogp(tf.reshape(logits, [n, vocab]), b.next), tf.tensor1d(b.target, 'float32'));
     return tf.sum(tf.reshape(tokenLogp, [b.rows, b.length]), 1) as tf.Tensor1D;
   });
+}
+
+/**
+ * log softmax(x)[n, next[n]] for logits x [N, V], as one op with its own gradient dy·(onehot(next) − softmax(x)).
+ * Autodiff through gather + logSumExp computes the same thing through a max, an equality mask and a scatter of
+ * N·V values, which was most of a training step's time on a 50k vocabulary.
+ */
+function nextTokenLogp(x: tf.Tensor2D, next: Int32Array): tf.Tensor1D {
+  const vocab = x.shape[1];
+  // the targets are rebuilt from the array: a tensor made here would be disposed before the backward pass runs
+  const oneHot = () => tf.oneHot(tf.tensor1d(next, 'int32'), vocab);
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const logits = args[0] as tf.Tensor;
+    const save = args[1] as tf.GradSaveFunc;
+    const lse = tf.logSumExp(logits, 1);
+    const picked = tf.sum(tf.mul(logits, oneHot()), 1);
+    save([logits, lse]);
+    return {
+      value: tf.sub(picked, lse),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, l] = saved;
+        const softmax = tf.exp(tf.sub(xs, tf.expandDims(l, 1)));
+        return tf.mul(tf.expandDims(dy, 1), tf.sub(oneHot(), softmax));
+      },
+    };
+  });
+  return op(x) as tf.Tensor1D;
 }
 
 /** Response tokens counted per row (the `tokens` of `lab logps`). */

@@ -93,6 +93,34 @@ class Model implements CausalLM {
   private finalNorm!: [Weight, Weight?];
   private head?: Weight;
   private readonly trainable: tf.Variable[] = [];
+  private frozenHeadPair: { w: tf.Tensor2D; wT: tf.Tensor2D } | null = null;
+
+  /**
+   * A frozen head as both W [d, V] and Wᵀ [V, d], made once and kept (outside any tidy), so neither the forward
+   * product nor its input gradient needs a transposed matMul, which the WASM backend runs as a scalar loop (~10×
+   * slower on a 50k vocabulary).
+   */
+  private frozenHead(): { w: tf.Tensor2D; wT: tf.Tensor2D } {
+    if (!this.frozenHeadPair) {
+      const pair = this.head
+        ? { w: this.head.tensor as tf.Tensor2D, wT: tf.keep(tf.transpose(this.head.tensor)) as tf.Tensor2D }
+        : { w: tf.keep(tf.transpose(this.embed.tensor)) as tf.Tensor2D, wT: this.embed.tensor as tf.Tensor2D };
+      this.frozenHeadPair = pair;
+    }
+    return this.frozenHeadPair;
+  }
+
+  /** The [N, V] logits of hidden states [N, d]. */
+  private logitsOf(hn: tf.Tensor2D): tf.Tensor2D {
+    const headTensor = this.head ? this.head.tensor : this.embed.tensor;
+    if (headTensor instanceof tf.Variable) return tf.matMul(hn, this.head ? this.head.tensor : tf.transpose(this.embed.tensor)) as tf.Tensor2D;
+    const { w, wT } = this.frozenHead();
+    const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+      value: tf.matMul(args[0] as tf.Tensor2D, w),
+      gradFunc: (dy: tf.Tensor) => tf.matMul(dy as tf.Tensor2D, wT),
+    }));
+    return op(hn) as tf.Tensor2D;
+  }
   private loraCfg: LoraConfig | null = null;
 
   constructor(
@@ -308,7 +336,7 @@ class Model implements CausalLM {
       }
       const hn =
         s.modelType === 'gpt2' ? layerNorm(h, this.finalNorm[0].tensor, this.finalNorm[1]!.tensor, s.normEps) : rmsNorm(h, this.finalNorm[0].tensor, s.normEps);
-      const logits = this.head ? tf.matMul(hn, this.head.tensor as tf.Tensor2D) : tf.matMul(hn, this.embed.tensor as tf.Tensor2D, false, true);
+      const logits = this.logitsOf(hn as tf.Tensor2D);
       return tf.reshape(logits, [B, T, s.vocabSize]) as tf.Tensor3D;
     });
   }
@@ -385,6 +413,8 @@ class Model implements CausalLM {
   }
 
   dispose(): void {
+    // the pair holds one kept transpose; the other member is a model weight, disposed below
+    if (this.frozenHeadPair) (this.head ? this.frozenHeadPair.wT : this.frozenHeadPair.w).dispose();
     for (const w of this.weights) w.tensor.dispose();
     for (const l of this.linears) if (l.lora) tf.dispose([l.lora.a, l.lora.b]);
     this.weights.length = 0;
