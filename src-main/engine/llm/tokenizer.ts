@@ -64,7 +64,8 @@ export async function loadTokenizer(dir: string): Promise<LabTokenizer> {
   let template: Template | null = null;
   return {
     encode: (text, o = {}) => tok.encode(text, { add_special_tokens: o.addSpecialTokens ?? false }).ids,
-    decode: (ids, o = {}) => tok.decode(ids, { skip_special_tokens: o.skipSpecialTokens ?? false }),
+    // @huggingface/tokenizers throws on an empty list; a response that is EOS alone decodes to nothing
+    decode: (ids, o = {}) => (ids.length ? tok.decode(ids, { skip_special_tokens: o.skipSpecialTokens ?? false }) : ''),
     eosTokenId,
     eosToken: eosToken ?? tok.id_to_token(eosTokenId) ?? null,
     bosTokenId,
