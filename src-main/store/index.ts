@@ -3,6 +3,7 @@ import { RunStore } from './runs';
 import { MetricStore } from './metrics';
 import { SweepStore } from './sweeps';
 import { ArtifactStore } from './artifacts';
+import { EvalStore } from './evals';
 
 /** The lab's whole persistent state, over one SQLite file. */
 export class LabStore {
@@ -10,6 +11,7 @@ export class LabStore {
   readonly metrics: MetricStore;
   readonly sweeps: SweepStore;
   readonly artifacts: ArtifactStore;
+  readonly evals: EvalStore;
   constructor(
     readonly db: Db,
     readonly file: string,
@@ -18,6 +20,7 @@ export class LabStore {
     this.metrics = new MetricStore(db);
     this.sweeps = new SweepStore(db);
     this.artifacts = new ArtifactStore(db);
+    this.evals = new EvalStore(db);
   }
   static open(file: string): LabStore {
     return new LabStore(openDb(file), file);

@@ -87,4 +87,38 @@ export const MIGRATIONS: readonly string[] = [
   /* 3: eval_results was made ahead of any use; the LLM lab's evaluations get a table of their own when they land */ `
   DROP TABLE IF EXISTS eval_results;
   `,
+  /* 4: evaluations (Help / Harm / S.R. / win rate) of a run's model or a model folder, with every scored response */ `
+  CREATE TABLE evals (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id INTEGER REFERENCES runs(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    loss TEXT,
+    model TEXT NOT NULL,
+    prompts TEXT NOT NULL,
+    reward TEXT,
+    cost TEXT,
+    reference TEXT,
+    samples INTEGER,
+    settings TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('queued','running','done','failed','cancelled')),
+    error TEXT,
+    summary TEXT,
+    owner TEXT,
+    created_at INTEGER NOT NULL,
+    started_at INTEGER,
+    finished_at INTEGER
+  );
+  CREATE INDEX evals_run ON evals(run_id);
+  CREATE TABLE eval_responses (
+    eval_id INTEGER NOT NULL REFERENCES evals(id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    prompt TEXT NOT NULL,
+    response TEXT NOT NULL,
+    reward REAL,
+    cost REAL,
+    ref_response TEXT,
+    ref_reward REAL,
+    PRIMARY KEY (eval_id, idx)
+  ) WITHOUT ROWID;
+  `,
 ];
