@@ -9,11 +9,13 @@ import {
   attention,
   attentionBias,
   applyRope,
+  cachedAttentionBias,
   geluTanh,
   layerNorm,
   linear,
   rmsNorm,
   ropeTables,
+  ropeTablesAt,
   splitHeads,
   type ForwardOptions,
   type Linear,
@@ -23,10 +25,39 @@ import {
 
 export type { LoraConfig, ForwardOptions } from './layers';
 
+/**
+ * Keys and values of the tokens seen so far, per layer, for incremental decoding. Rows may hold padding anywhere
+ * (left-padded prompts, finished rows): the mask keeps it out of attention and positions count real tokens only.
+ */
+export interface KVCache {
+  readonly batch: number;
+  readonly maxLen: number;
+  /** token slots used (padding included), the same for every row */
+  length: number;
+  /** per layer: [B, KV heads, length, head dim], before grouped-query expansion */
+  keys: (tf.Tensor4D | null)[];
+  values: (tf.Tensor4D | null)[];
+  /** [B][length] 1 = token, 0 = padding */
+  mask: number[][];
+  /** per row: the position id its next real token gets (= real tokens so far) */
+  nextPos: Int32Array;
+  dispose(): void;
+}
+
 export interface CausalLM {
   spec: ModelSpec;
   /** logits [B, T, V] for right-padded ids [B, T] (int32) and their attention mask [B, T] (1 = token, 0 = padding) */
   forward(inputIds: tf.Tensor2D, attentionMask: tf.Tensor2D, opts?: ForwardOptions): tf.Tensor3D;
+  /** the final hidden states [B, T, d] (after the last norm), what a scalar head reads; same inputs as forward */
+  hidden(inputIds: tf.Tensor2D, attentionMask: tf.Tensor2D, opts?: ForwardOptions): tf.Tensor3D;
+  /** an empty KV cache for `batch` rows of at most `maxLen` token slots */
+  startCache(batch: number, maxLen: number): KVCache;
+  /**
+   * logits [B, t, V] of t new tokens per row after what the cache holds, which it then holds too. attentionMask
+   * [B, t] marks padding among the new tokens (default: none); each row's positions count its real tokens only,
+   * so a left-padded row computes what it would alone.
+   */
+  forwardCached(inputIds: tf.Tensor2D, cache: KVCache, attentionMask?: tf.Tensor2D, opts?: ForwardOptions): tf.Tensor3D;
   /** what training updates: the LoRA A and B matrices, or every weight */
   trainableVariables(): tf.Variable[];
   /** weights by Hugging Face name: the whole model (adapters folded in) or the PEFT adapter tensors */
@@ -44,6 +75,8 @@ export interface LoadOptions {
   seed?: number;
   /** without LoRA: every weight a Variable (full fine-tuning); with LoRA only the adapters are ever trained */
   train?: boolean;
+  /** false: the folder may lack lm_head.weight (a *ForSequenceClassification scorer; only hidden() is used) */
+  lmHead?: boolean;
 }
 
 interface Block {
@@ -185,7 +218,8 @@ class Model implements CausalLM {
     // The output head: its own lm_head.weight unless tied (or absent, which HF also reads as tied for gpt2).
     const headFull = 'lm_head.weight';
     const hasHead = probeEntries.has(headFull);
-    if (!s.tieWordEmbeddings && !hasHead) throw new Error(`${this.dir}: tensor lm_head.weight is missing and tie_word_embeddings is false`);
+    if (!s.tieWordEmbeddings && !hasHead && opts.lmHead !== false)
+      throw new Error(`${this.dir}: tensor lm_head.weight is missing and tie_word_embeddings is false`);
 
     const byName = new Map<string, Weight>();
     try {
@@ -297,48 +331,135 @@ class Model implements CausalLM {
     const [B, T] = inputIds.shape;
     if (T > s.maxPositions && s.modelType === 'gpt2') throw new Error(`sequence of ${T} tokens is longer than the model's ${s.maxPositions} positions`);
     return tf.tidy(() => {
-      const flatIds = tf.reshape(inputIds, [B * T]);
-      let h = tf.gather(this.embed.tensor, flatIds) as tf.Tensor2D;
-      if (this.positions) {
-        const pos = tf.tile(tf.slice(this.positions.tensor, [0, 0], [T, s.hiddenSize]), [B, 1]);
-        h = tf.add(h, pos);
-      }
-      const bias = attentionBias(attentionMask);
-      const rope = s.modelType === 'gpt2' ? null : ropeTables(s, T);
-      const H = s.numHeads;
-      const KV = s.numKvHeads;
-      const D = s.headDim;
-      let seed = opts.dropoutSeed ?? 0;
-      const lin = (x: tf.Tensor2D, l: Linear) => linear(x, l, opts, seed++);
-      for (const blk of this.blocks) {
-        if (s.modelType === 'gpt2') {
-          const x = layerNorm(h, blk.norm1[0].tensor, blk.norm1[1]!.tensor, s.normEps);
-          const qkv = lin(x, blk.q);
-          const [q, k, v] = tf.split(qkv, 3, 1) as tf.Tensor2D[];
-          const a = attention(splitHeads(q, B, T, H, D), splitHeads(k, B, T, H, D), splitHeads(v, B, T, H, D), bias);
-          h = tf.add(h, lin(a, blk.o));
-          const x2 = layerNorm(h, blk.norm2[0].tensor, blk.norm2[1]!.tensor, s.normEps);
-          h = tf.add(h, lin(geluTanh(lin(x2, blk.mlp[0])) as tf.Tensor2D, blk.mlp[1]));
-        } else {
-          const x = rmsNorm(h, blk.norm1[0].tensor, s.normEps);
-          let q = splitHeads(lin(x, blk.q), B, T, H, D);
-          let k = splitHeads(lin(x, blk.k!), B, T, KV, D);
-          const v = splitHeads(lin(x, blk.v!), B, T, KV, D);
-          q = applyRope(q, rope!.cos, rope!.sin);
-          k = applyRope(k, rope!.cos, rope!.sin);
-          h = tf.add(h, lin(attention(q, k, v, bias), blk.o));
-          const x2 = rmsNorm(h, blk.norm2[0].tensor, s.normEps);
-          const [gate, up, down] = blk.mlp;
-          const g = lin(x2, gate);
-          const act = tf.mul(tf.mul(g, tf.sigmoid(g)), lin(x2, up)) as tf.Tensor2D;
-          h = tf.add(h, lin(act, down));
-        }
-      }
-      const hn =
-        s.modelType === 'gpt2' ? layerNorm(h, this.finalNorm[0].tensor, this.finalNorm[1]!.tensor, s.normEps) : rmsNorm(h, this.finalNorm[0].tensor, s.normEps);
-      const logits = this.logitsOf(hn as tf.Tensor2D);
+      const hn = this.trunk(inputIds, opts, attentionBias(attentionMask), null, null);
+      const logits = this.logitsOf(hn);
       return tf.reshape(logits, [B, T, s.vocabSize]) as tf.Tensor3D;
     });
+  }
+
+  hidden(inputIds: tf.Tensor2D, attentionMask: tf.Tensor2D, opts: ForwardOptions = {}): tf.Tensor3D {
+    const s = this.spec;
+    const [B, T] = inputIds.shape;
+    if (T > s.maxPositions && s.modelType === 'gpt2') throw new Error(`sequence of ${T} tokens is longer than the model's ${s.maxPositions} positions`);
+    return tf.tidy(() => tf.reshape(this.trunk(inputIds, opts, attentionBias(attentionMask), null, null), [B, T, s.hiddenSize]) as tf.Tensor3D);
+  }
+
+  startCache(batch: number, maxLen: number): KVCache {
+    const L = this.blocks.length;
+    const cache: KVCache = {
+      batch,
+      maxLen,
+      length: 0,
+      keys: new Array<tf.Tensor4D | null>(L).fill(null),
+      values: new Array<tf.Tensor4D | null>(L).fill(null),
+      mask: Array.from({ length: batch }, () => []),
+      nextPos: new Int32Array(batch),
+      dispose() {
+        for (const t of [...cache.keys, ...cache.values]) t?.dispose();
+        cache.keys.fill(null);
+        cache.values.fill(null);
+      },
+    };
+    return cache;
+  }
+
+  forwardCached(inputIds: tf.Tensor2D, cache: KVCache, attentionMask?: tf.Tensor2D, opts: ForwardOptions = {}): tf.Tensor3D {
+    const s = this.spec;
+    const [B, t] = inputIds.shape;
+    if (B !== cache.batch) throw new Error(`the KV cache has ${cache.batch} rows, the input ${B}`);
+    if (cache.length + t > cache.maxLen) throw new Error(`the KV cache holds ${cache.maxLen} tokens; ${cache.length} + ${t} do not fit`);
+    const m = attentionMask ? attentionMask.dataSync() : new Float32Array(B * t).fill(1);
+    const past = cache.length;
+    const positions = new Int32Array(B * t);
+    const nextPos = Int32Array.from(cache.nextPos);
+    const keyMask = new Float32Array(B * (past + t));
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < past; j++) keyMask[b * (past + t) + j] = cache.mask[b][j];
+      for (let i = 0; i < t; i++) {
+        const real = m[b * t + i] > 0;
+        keyMask[b * (past + t) + past + i] = real ? 1 : 0;
+        positions[b * t + i] = nextPos[b];
+        if (real) {
+          if (nextPos[b] >= s.maxPositions) throw new Error(`position ${nextPos[b]} is beyond the model's ${s.maxPositions} positions (its context)`);
+          nextPos[b]++;
+        }
+      }
+    }
+    const logits = tf.tidy(() => {
+      const bias = cachedAttentionBias(keyMask, B, past, t);
+      const hn = this.trunk(inputIds, opts, bias, positions, cache);
+      return tf.reshape(this.logitsOf(hn), [B, t, s.vocabSize]) as tf.Tensor3D;
+    });
+    cache.length = past + t;
+    cache.nextPos = nextPos;
+    for (let b = 0; b < B; b++) for (let i = 0; i < t; i++) cache.mask[b].push(m[b * t + i] > 0 ? 1 : 0);
+    return logits;
+  }
+
+  /**
+   * The blocks and the final norm: hidden states [B·T, d]. Without positions, token t sits at position t (right
+   * padding); with them (per row, [B·T]) RoPE and GPT-2's learned positions read those. With a cache, each layer's
+   * keys and values are appended to it and attention reads the whole of it. Runs inside the caller's tidy.
+   */
+  private trunk(inputIds: tf.Tensor2D, opts: ForwardOptions, bias: tf.Tensor4D, positions: Int32Array | null, cache: KVCache | null): tf.Tensor2D {
+    const s = this.spec;
+    const [B, T] = inputIds.shape;
+    const flatIds = tf.reshape(inputIds, [B * T]);
+    let h = tf.gather(this.embed.tensor, flatIds) as tf.Tensor2D;
+    if (this.positions) {
+      const pos = positions
+        ? tf.gather(this.positions.tensor, tf.tensor1d(positions, 'int32'))
+        : tf.tile(tf.slice(this.positions.tensor, [0, 0], [T, s.hiddenSize]), [B, 1]);
+      h = tf.add(h, pos);
+    }
+    const rope = s.modelType === 'gpt2' ? null : positions ? ropeTablesAt(s, positions, B, T) : ropeTables(s, T);
+    const H = s.numHeads;
+    const KV = s.numKvHeads;
+    const D = s.headDim;
+    let seed = opts.dropoutSeed ?? 0;
+    const lin = (x: tf.Tensor2D, l: Linear) => linear(x, l, opts, seed++);
+    // with a cache: this layer's keys/values appended to the cached ones, which the cache then keeps
+    const withCache = (layer: number, k: tf.Tensor4D, v: tf.Tensor4D): [tf.Tensor4D, tf.Tensor4D] => {
+      if (!cache) return [k, v];
+      const pk = cache.keys[layer];
+      const pv = cache.values[layer];
+      const nk = pk ? (tf.concat([pk, k], 2) as tf.Tensor4D) : k;
+      const nv = pv ? (tf.concat([pv, v], 2) as tf.Tensor4D) : v;
+      cache.keys[layer] = tf.keep(nk);
+      cache.values[layer] = tf.keep(nv);
+      pk?.dispose();
+      pv?.dispose();
+      return [nk, nv];
+    };
+    this.blocks.forEach((blk, layer) => {
+      if (s.modelType === 'gpt2') {
+        const x = layerNorm(h, blk.norm1[0].tensor, blk.norm1[1]!.tensor, s.normEps);
+        const qkv = lin(x, blk.q);
+        const [q, k, v] = tf.split(qkv, 3, 1) as tf.Tensor2D[];
+        const [kc, vc] = withCache(layer, splitHeads(k, B, T, H, D), splitHeads(v, B, T, H, D));
+        const a = attention(splitHeads(q, B, T, H, D), kc, vc, bias);
+        h = tf.add(h, lin(a, blk.o));
+        const x2 = layerNorm(h, blk.norm2[0].tensor, blk.norm2[1]!.tensor, s.normEps);
+        h = tf.add(h, lin(geluTanh(lin(x2, blk.mlp[0])) as tf.Tensor2D, blk.mlp[1]));
+      } else {
+        const x = rmsNorm(h, blk.norm1[0].tensor, s.normEps);
+        let q = splitHeads(lin(x, blk.q), B, T, H, D);
+        let k = splitHeads(lin(x, blk.k!), B, T, KV, D);
+        const v = splitHeads(lin(x, blk.v!), B, T, KV, D);
+        q = applyRope(q, rope!.cos, rope!.sin);
+        k = applyRope(k, rope!.cos, rope!.sin);
+        const [kc, vc] = withCache(layer, k, v);
+        h = tf.add(h, lin(attention(q, kc, vc, bias), blk.o));
+        const x2 = rmsNorm(h, blk.norm2[0].tensor, s.normEps);
+        const [gate, up, down] = blk.mlp;
+        const g = lin(x2, gate);
+        const act = tf.mul(tf.mul(g, tf.sigmoid(g)), lin(x2, up)) as tf.Tensor2D;
+        h = tf.add(h, lin(act, down));
+      }
+    });
+    return s.modelType === 'gpt2'
+      ? layerNorm(h, this.finalNorm[0].tensor, this.finalNorm[1]!.tensor, s.normEps)
+      : rmsNorm(h, this.finalNorm[0].tensor, s.normEps);
   }
 
   trainableVariables(): tf.Variable[] {

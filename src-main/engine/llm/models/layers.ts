@@ -106,8 +106,8 @@ export function ropeTables(spec: ModelSpec, T: number): { cos: tf.Tensor2D; sin:
   return { cos: tf.tensor2d(cos, [T, D]), sin: tf.tensor2d(sin, [T, D]) };
 }
 
-/** x [B, H, T, D] rotated: x·cos + rotate_half(x)·sin, rotate_half(x) = [−x₂, x₁]. */
-export function applyRope(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D): tf.Tensor4D {
+/** x [B, H, T, D] rotated: x·cos + rotate_half(x)·sin, rotate_half(x) = [−x₂, x₁]; cos, sin [T, D] or [B, 1, T, D]. */
+export function applyRope(x: tf.Tensor4D, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor4D {
   const D = x.shape[3];
   const [x1, x2] = tf.split(x, [D / 2, D / 2], 3);
   const rot = tf.concat([tf.neg(x2), x1], 3);
@@ -126,6 +126,33 @@ export function attentionBias(mask: tf.Tensor2D): tf.Tensor4D {
   return tf.tensor4d(bias, [B, 1, T, T]);
 }
 
+/** cos and sin [B, 1, T, D] for per-row position ids [B·T] (left padding and KV-cached steps shift positions per row). */
+export function ropeTablesAt(spec: ModelSpec, positions: ArrayLike<number>, B: number, T: number): { cos: tf.Tensor4D; sin: tf.Tensor4D } {
+  const inv = ropeInvFreq(spec);
+  const D = spec.headDim;
+  const cos = new Float32Array(B * T * D);
+  const sin = new Float32Array(B * T * D);
+  for (let r = 0; r < B * T; r++)
+    for (let i = 0; i < D / 2; i++) {
+      const a = positions[r] * inv[i];
+      cos[r * D + i] = cos[r * D + i + D / 2] = Math.cos(a);
+      sin[r * D + i] = sin[r * D + i + D / 2] = Math.sin(a);
+    }
+  return { cos: tf.tensor4d(cos, [B, 1, T, D]), sin: tf.tensor4d(sin, [B, 1, T, D]) };
+}
+
+/**
+ * Additive bias [B, 1, t, past + t] for t new queries after `past` cached keys: query i sees key s when s ≤ past + i
+ * and key s is not padding (keyMask [B, past + t], 1 = token).
+ */
+export function cachedAttentionBias(keyMask: ArrayLike<number>, B: number, past: number, t: number): tf.Tensor4D {
+  const Tk = past + t;
+  const bias = new Float32Array(B * t * Tk);
+  for (let b = 0; b < B; b++)
+    for (let i = 0; i < t; i++) for (let s = 0; s < Tk; s++) bias[(b * t + i) * Tk + s] = s <= past + i && keyMask[b * Tk + s] > 0 ? 0 : -1e9;
+  return tf.tensor4d(bias, [B, 1, t, Tk]);
+}
+
 /**
  * Scaled dot-product attention for q [B, H, T, D] and k, v [B, KV, T, D] (grouped-query: each kv head serves
  * H/KV query heads). Returns [B·T, H·D].
@@ -133,10 +160,12 @@ export function attentionBias(mask: tf.Tensor2D): tf.Tensor4D {
 export function attention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, bias: tf.Tensor4D): tf.Tensor2D {
   const [B, H, T, D] = q.shape;
   const KV = k.shape[1];
+  // keys may outnumber queries: with a KV cache the queries are the new tokens only
+  const Tk = k.shape[2];
   if (KV !== H) {
     const rep = H / KV;
     // HF's repeat_kv: query head h reads kv head ⌊h / rep⌋. Tiled as rank 3, where tfjs has the tile gradient.
-    const expand = (t: tf.Tensor4D) => tf.reshape(tf.tile(tf.reshape(t, [B * KV, 1, T * D]), [1, rep, 1]), [B, H, T, D]) as tf.Tensor4D;
+    const expand = (t: tf.Tensor4D) => tf.reshape(tf.tile(tf.reshape(t, [B * KV, 1, Tk * D]), [1, rep, 1]), [B, H, Tk, D]) as tf.Tensor4D;
     k = expand(k);
     v = expand(v);
   }
