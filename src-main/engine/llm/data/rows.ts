@@ -23,6 +23,35 @@ function input(file: string): NodeJS.ReadableStream {
   return file.toLowerCase().endsWith('.gz') ? raw.pipe(zlib.createGunzip()) : raw;
 }
 
+/** Where a CSV record starts: the line it ends on, less the line breaks inside it (quoted fields, skipped blank lines before it). */
+const csvStartLine = (endLine: number, raw: string) =>
+  endLine -
+  (raw
+    .replace(/^(\r?\n)+/, '')
+    .replace(/\r?\n$/, '')
+    .match(/\n/g)?.length ?? 0);
+
+/**
+ * CSV with a header row; line numbers count the header as line 1. A record whose field count differs from the
+ * header's is reported and skipped by the lab itself: csv-parse would stop the file there and lose the rows it had
+ * buffered, so column counts are relaxed in the parser and checked here.
+ */
+async function* csvRows(file: string): AsyncGenerator<RawRow> {
+  const parser = input(file).pipe(parseCsv({ bom: true, relax_column_count: true, relax_quotes: true, skip_empty_lines: true, info: true, raw: true }));
+  let header: string[] | null = null;
+  try {
+    for await (const rec of parser as AsyncIterable<{ record: string[]; info: { lines: number }; raw: string }>) {
+      const line = csvStartLine(rec.info.lines, rec.raw);
+      if (!header) header = rec.record;
+      else if (rec.record.length !== header.length) yield { line, error: `CSV: ${rec.record.length} fields where the header has ${header.length}` };
+      else yield { line, value: Object.fromEntries(header.map((name, i) => [name, rec.record[i]])) };
+    }
+  } catch (err) {
+    const e = err as Error & { lines?: number };
+    yield { line: e.lines ?? 0, error: `CSV: ${e.message}` };
+  }
+}
+
 /** The file's records in order: JSON Lines (.jsonl/.json, optionally .gz), CSV with a header row, or Parquet. */
 export async function* readRows(file: string, maxBytes = MAX_DATA_FILE_BYTES): AsyncGenerator<RawRow> {
   let size: number;
@@ -47,15 +76,7 @@ export async function* readRows(file: string, maxBytes = MAX_DATA_FILE_BYTES): A
     return;
   }
   if (kind === 'csv') {
-    // line numbers count the header as line 1, as a spreadsheet shows them
-    const parser = input(file).pipe(parseCsv({ columns: true, bom: true, relax_column_count: false, skip_empty_lines: true, info: true }));
-    try {
-      for await (const rec of parser as AsyncIterable<{ record: Record<string, unknown>; info: { lines: number } }>)
-        yield { line: rec.info.lines, value: rec.record };
-    } catch (err) {
-      const e = err as Error & { lines?: number };
-      yield { line: e.lines ?? 0, error: `CSV: ${e.message}` };
-    }
+    yield* csvRows(file);
     return;
   }
   const rl = readline.createInterface({ input: input(file), crlfDelay: Infinity });
