@@ -94,12 +94,35 @@ export interface OpenedSeries {
   close(): void;
 }
 
-/** Loads a run's metrics and keeps appending live rows until close(). */
+/**
+ * Loads a run's metrics and keeps appending live rows until close(). While a load is in flight (the first one, or
+ * the resync after the event stream reconnects) live rows are held and applied after it: applied first, they would
+ * move each metric's last step past the rows the load brings back, and those rows would be dropped as old.
+ */
 export function openRunSeries(runId: number, opts: { live?: boolean } = {}): OpenedSeries {
   const series = new RunSeries(runId);
   const live = opts.live ?? true;
-  let held: MetricsEvent[] | null = [];
+  let held: MetricsEvent[] | null = null;
   const offs: (() => void)[] = [];
+  // Loads run one after another; rows arriving meanwhile wait until the last one has been applied.
+  let chain: Promise<void> = Promise.resolve();
+  let loading = 0;
+  const load = (resync: boolean): Promise<void> => {
+    loading++;
+    held ??= [];
+    const p = chain
+      .catch(() => undefined)
+      .then(() => lab['runs:metrics'](resync ? { id: runId, afterStep: series.resumeStep() } : { id: runId }))
+      .then((rec) => series.loadSeries(rec))
+      .finally(() => {
+        if (--loading > 0) return;
+        const pending = held ?? [];
+        held = null;
+        for (const e of pending) series.appendRows(e);
+      });
+    chain = p;
+    return p;
+  };
   if (live) {
     offs.push(
       onEvent((e) => {
@@ -110,21 +133,10 @@ export function openRunSeries(runId: number, opts: { live?: boolean } = {}): Ope
     );
     offs.push(
       onReconnect(() => {
-        void lab['runs:metrics']({ id: runId, afterStep: series.resumeStep() }).then((r) => series.loadSeries(r));
+        load(true).catch(() => undefined);
       }),
     );
   }
-  const ready = lab['runs:metrics']({ id: runId }).then(
-    (rec) => {
-      series.loadSeries(rec);
-      const pending = held ?? [];
-      held = null;
-      for (const e of pending) series.appendRows(e);
-    },
-    (err: unknown) => {
-      held = null;
-      throw err;
-    },
-  );
+  const ready = load(false);
   return { series, ready, close: () => offs.forEach((f) => f()) };
 }
