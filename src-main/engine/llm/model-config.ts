@@ -3,6 +3,9 @@ import path from 'node:path';
 import { Gpt2ConfigSchema, LlamaConfigSchema, MODEL_TYPES, type ModelSpec } from '@shared/llm-model';
 import { formatZodIssues } from '@shared/errors';
 
+/** transformers' names for the tanh approximation of GELU, the activation models/layers.ts computes for GPT-2. */
+const GPT2_TANH_GELUS: readonly string[] = ['gelu_new', 'gelu_pytorch_tanh', 'gelu_fast'];
+
 const first = (v: number | number[] | null | undefined): number | null => (Array.isArray(v) ? (v[0] ?? null) : (v ?? null));
 
 /** Reads a model folder's config.json into a ModelSpec; every problem names the file and the field. */
@@ -22,6 +25,9 @@ export function readModelSpec(dir: string): ModelSpec {
     if (!r.success) throw new Error(`${file}: ${formatZodIssues(r.error)}`);
     const c = r.data;
     if (c.n_embd % c.n_head !== 0) throw new Error(`${file}: n_embd ${c.n_embd} is not a multiple of n_head ${c.n_head}`);
+    // The model computes GELU's tanh form only; "gelu" (the exact erf form) would give silently different numbers.
+    if (!GPT2_TANH_GELUS.includes(c.activation_function))
+      throw new Error(`${file}: activation_function "${c.activation_function}" is not supported (${GPT2_TANH_GELUS.join(', ')})`);
     return {
       modelType: 'gpt2',
       vocabSize: c.vocab_size,

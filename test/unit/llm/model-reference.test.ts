@@ -1,0 +1,262 @@
+/**
+ * The tfjs causal LMs (models/index.ts) against an independent float64 forward pass (test/support/llm-reference.ts)
+ * on tiny random models in the Hugging Face layout: logits and sequence log-probs of a right-padded batch, for
+ * every architecture and the config variants that change the arithmetic, on the pure-JS and the WASM backend;
+ * LoRA with B = 0 is the base model bit for bit; LoRA gradients agree with finite differences of the reference.
+ */
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import * as tf from '../../../src-main/engine/tf';
+import { loadCausalLM, type CausalLM } from '../../../src-main/engine/llm/models';
+import { sequenceLogps } from '../../../src-main/engine/llm/logps';
+import { packSequences, type TokenizedSequence } from '../../../src-main/engine/llm/sequence-batch';
+import { Rng } from '../../../src-main/engine/synthetic/rng';
+import { writeTinyModel, type TinyModelOptions } from '../../support/tiny-models';
+import { referenceLogits, referenceSequenceLogp, type ReferenceLora, type ReferenceModel } from '../../support/llm-reference';
+import { tempDir } from '../tmp';
+
+const require = createRequire(import.meta.url);
+const tmp = tempDir('dpo-lab-model-ref-');
+
+async function useBackend(name: 'cpu' | 'wasm'): Promise<void> {
+  if (name === 'wasm') setWasmPaths(path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep);
+  expect(await tf.setBackend(name)).toBe(true);
+}
+
+afterAll(async () => {
+  await tf.setBackend('cpu');
+  tmp.cleanup();
+});
+
+const VOCAB = 97;
+
+/** Two sequences of different lengths, so the second row of the batch is right-padded. */
+function sequences(seed: number): TokenizedSequence[] {
+  const rng = new Rng(seed, 'model-reference-ids');
+  const make = (promptLen: number, responseLen: number): TokenizedSequence => ({
+    ids: Array.from({ length: promptLen + responseLen }, () => Math.floor(rng.uniform(0, VOCAB))),
+    promptLen,
+    responseLen,
+  });
+  return [make(4, 6), make(2, 4)];
+}
+
+let counter = 0;
+function tinyModel(o: Omit<TinyModelOptions, 'tokenizer' | 'vocabSize'>): { dir: string; ref: ReferenceModel } {
+  const dir = tmp.file(`m${counter++}-${o.arch}`);
+  const { weights, config } = writeTinyModel(dir, { ...o, vocabSize: VOCAB, tokenizer: false });
+  return { dir, ref: { weights, config } };
+}
+
+/** max |a − b| / max |b|: the error relative to the size of the values. */
+function relError(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  let err = 0;
+  let size = 0;
+  for (let i = 0; i < want.length; i++) {
+    err = Math.max(err, Math.abs(got[i] - want[i]));
+    size = Math.max(size, Math.abs(want[i]));
+  }
+  return err / size;
+}
+
+/** The model's logits for each row's real positions, from one forward pass over the padded batch. */
+function batchLogits(model: CausalLM, seqs: TokenizedSequence[], adapters?: boolean): Float32Array[] {
+  const b = packSequences(seqs, 0);
+  const out = tf.tidy(() => {
+    const ids = tf.tensor2d(b.ids, [b.rows, b.length], 'int32');
+    const mask = tf.tensor2d(b.attention, [b.rows, b.length], 'float32');
+    return model.forward(ids, mask, adapters === undefined ? {} : { adapters });
+  });
+  const data = out.dataSync() as Float32Array;
+  out.dispose();
+  return seqs.map((s, r) => data.slice(r * b.length * VOCAB, (r * b.length + s.ids.length) * VOCAB));
+}
+
+function logps(model: CausalLM, seqs: TokenizedSequence[], adapters?: boolean): number[] {
+  const t = sequenceLogps(model, packSequences(seqs, 0), adapters === undefined ? {} : { adapters });
+  const v = Array.from(t.dataSync());
+  t.dispose();
+  return v;
+}
+
+const flat = (rows: Float64Array[]): Float64Array => {
+  const out = new Float64Array(rows.length * rows[0].length);
+  rows.forEach((r, i) => out.set(r, i * r.length));
+  return out;
+};
+
+/** float32 against float64 over a few layers: ~1e-6 in practice; a wrong mask, transpose or table is ≫ 1e-2. */
+const TOL = 1e-4;
+
+interface Case {
+  name: string;
+  opts: Omit<TinyModelOptions, 'tokenizer' | 'vocabSize'>;
+}
+const CASES: Case[] = [
+  { name: 'gpt2 (tied head)', opts: { arch: 'gpt2', seed: 1 } },
+  { name: 'gpt2, untied head', opts: { arch: 'gpt2', seed: 2, tie: false } },
+  { name: 'gpt2, F16 file, 2 shards', opts: { arch: 'gpt2', seed: 3, dtype: 'F16', shards: 2 } },
+  { name: 'llama (untied head)', opts: { arch: 'llama', seed: 4 } },
+  { name: 'llama, tied head', opts: { arch: 'llama', seed: 5, tie: true } },
+  { name: 'llama, GQA (4 query heads, 2 kv heads)', opts: { arch: 'llama', seed: 6, heads: 4, kvHeads: 2 } },
+  { name: 'llama, rope_scaling linear', opts: { arch: 'llama', seed: 7, hidden: 32, heads: 2, ropeScaling: { rope_type: 'linear', factor: 4 } } },
+  {
+    // head_dim 16: with original_max_position_embeddings 64 the 8 frequencies fall in all three llama3 bands
+    name: 'llama, rope_scaling llama3',
+    opts: {
+      arch: 'llama',
+      seed: 8,
+      hidden: 32,
+      heads: 2,
+      kvHeads: 1,
+      ropeScaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 64 },
+    },
+  },
+  { name: 'llama, BF16 file', opts: { arch: 'llama', seed: 9, dtype: 'BF16' } },
+  { name: 'llama, F16 file', opts: { arch: 'llama', seed: 10, dtype: 'F16', kvHeads: 2 } },
+  { name: 'qwen2 (q/k/v biases), GQA', opts: { arch: 'qwen2', seed: 11, kvHeads: 2 } },
+  { name: 'qwen2, BF16 file, 2 shards, tied head', opts: { arch: 'qwen2', seed: 12, dtype: 'BF16', shards: 2, tie: true } },
+];
+
+for (const backend of ['cpu', 'wasm'] as const) {
+  describe(`tfjs causal LM vs float64 reference (${backend})`, () => {
+    for (const c of CASES) {
+      it(`${c.name}: logits of a padded batch and sequence log-probs`, async () => {
+        await useBackend(backend);
+        const { dir, ref } = tinyModel(c.opts);
+        const seqs = sequences(c.opts.seed ?? 0);
+        const model = await loadCausalLM(dir);
+        try {
+          const got = batchLogits(model, seqs);
+          seqs.forEach((s, r) => {
+            const want = flat(referenceLogits(ref, s.ids));
+            expect(relError(got[r], want), `row ${r} logits`).toBeLessThan(TOL);
+          });
+          const lp = logps(model, seqs);
+          seqs.forEach((s, r) => {
+            const want = referenceSequenceLogp(ref, s.ids, s.promptLen);
+            expect(Math.abs(lp[r] - want) / Math.abs(want), `row ${r} log-prob ${lp[r]} vs ${want}`).toBeLessThan(TOL);
+          });
+        } finally {
+          model.dispose();
+        }
+      });
+    }
+  });
+}
+
+/** The PEFT adapter tensors the model exports, as the reference takes them. */
+function referenceLora(model: CausalLM, scale: number): ReferenceLora {
+  const modules: ReferenceLora['modules'] = {};
+  for (const [name, t] of Object.entries(model.exportWeights('adapter'))) {
+    const m = /^base_model\.model\.(.+)\.lora_([AB])\.weight$/.exec(name);
+    if (!m) throw new Error(`unexpected adapter tensor ${name}`);
+    const entry = (modules[m[1]] ??= { a: { shape: [], values: new Float64Array() }, b: { shape: [], values: new Float64Array() } });
+    entry[m[2] === 'A' ? 'a' : 'b'] = { shape: t.shape, values: Float64Array.from(t.data) };
+  }
+  return { scale, modules };
+}
+
+const LORA_CASES: { name: string; opts: Case['opts']; targets: string[] }[] = [
+  { name: 'gpt2', opts: { arch: 'gpt2', seed: 21 }, targets: ['c_attn', 'c_proj', 'c_fc'] },
+  { name: 'llama GQA', opts: { arch: 'llama', seed: 22, kvHeads: 2 }, targets: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] },
+  { name: 'qwen2', opts: { arch: 'qwen2', seed: 23, kvHeads: 2 }, targets: ['q_proj', 'v_proj', 'down_proj'] },
+];
+
+describe('LoRA against the reference (cpu)', () => {
+  for (const c of LORA_CASES) {
+    it(`${c.name}: B = 0 gives exactly the base logits`, async () => {
+      await useBackend('cpu');
+      const { dir } = tinyModel(c.opts);
+      const seqs = sequences(5);
+      const base = await loadCausalLM(dir);
+      const lora = await loadCausalLM(dir, { lora: { rank: 2, alpha: 4, targetModules: c.targets }, seed: 3 });
+      try {
+        const want = batchLogits(base, seqs);
+        const on = batchLogits(lora, seqs);
+        const off = batchLogits(lora, seqs, false);
+        seqs.forEach((_, r) => {
+          expect(on[r]).toEqual(want[r]);
+          expect(off[r]).toEqual(want[r]);
+        });
+        expect(logps(lora, seqs)).toEqual(logps(base, seqs));
+      } finally {
+        base.dispose();
+        lora.dispose();
+      }
+    });
+
+    it(`${c.name}: non-zero adapters match the reference; their gradients match central differences`, async () => {
+      await useBackend('cpu');
+      const { dir, ref } = tinyModel(c.opts);
+      const seqs = sequences(6);
+      const rank = 2;
+      const alpha = 4;
+      const model = await loadCausalLM(dir, { lora: { rank, alpha, targetModules: c.targets }, seed: 4 });
+      try {
+        const vars = model.trainableVariables();
+        const rng = new Rng(c.opts.seed ?? 0, 'lora-b');
+        // B starts at 0 (PEFT's init), where ∂/∂A is 0; random B makes every adapter entry matter
+        vars.forEach((v, i) => {
+          if (i % 2 === 1)
+            v.assign(
+              tf.tensor(
+                Float32Array.from({ length: v.size }, () => 0.3 * rng.normal()),
+                v.shape,
+              ),
+            );
+        });
+        const lora = referenceLora(model, alpha / rank);
+        expect(Object.keys(lora.modules).length).toBe(vars.length / 2);
+
+        const got = batchLogits(model, seqs);
+        seqs.forEach((s, r) => expect(relError(got[r], flat(referenceLogits(ref, s.ids, lora))), `row ${r}`).toBeLessThan(TOL));
+
+        // objective: a mix of both rows' log-probs, so the padded row's gradient counts too
+        const weights = [1, -0.7];
+        const batch = packSequences(seqs, 0);
+        const { grads } = tf.variableGrads(() => tf.sum(tf.mul(sequenceLogps(model, batch), tf.tensor1d(weights))) as tf.Scalar, vars);
+        const objective = (l: ReferenceLora) => seqs.reduce((acc, s, r) => acc + weights[r] * referenceSequenceLogp(ref, s.ids, s.promptLen, undefined, l), 0);
+
+        // The i-th adapted module owns variables 2i (A as [in, r]) and 2i+1 (B as [r, out]); PEFT's tensors are
+        // their transposes. Check a few entries of the first, a middle and the last module's A and B.
+        const moduleNames = Object.keys(lora.modules);
+        const picks = [0, Math.floor(moduleNames.length / 2), moduleNames.length - 1];
+        let checked = 0;
+        for (const mi of picks)
+          for (const which of ['a', 'b'] as const) {
+            const v = vars[2 * mi + (which === 'a' ? 0 : 1)];
+            const g: ArrayLike<number> = grads[v.name].dataSync();
+            const [rows, cols] = v.shape;
+            for (const [i, j] of [
+              [0, 0],
+              [rows - 1, cols - 1],
+              [Math.floor(rows / 2), cols > 1 ? 1 : 0],
+            ]) {
+              // engine [i, j] is PEFT [j, i]
+              const peft = lora.modules[moduleNames[mi]][which];
+              const k = j * peft.shape[1] + i;
+              const h = 1e-5;
+              const orig = peft.values[k];
+              peft.values[k] = orig + h;
+              const up = objective(lora);
+              peft.values[k] = orig - h;
+              const down = objective(lora);
+              peft.values[k] = orig;
+              const fd = (up - down) / (2 * h);
+              const tg: number = g[i * cols + j];
+              if (!(Math.abs(tg - fd) <= 2e-3 * Math.abs(fd) + 1e-4))
+                expect.fail(`${moduleNames[mi]} lora_${which.toUpperCase()}[${j},${i}]: tfjs gradient ${tg}, finite differences ${fd}`);
+              checked++;
+            }
+          }
+        expect(checked).toBe(18);
+        tf.dispose(Object.values(grads));
+      } finally {
+        model.dispose();
+      }
+    });
+  }
+});
