@@ -102,3 +102,11 @@ export type SyntheticConfigInput = z.input<typeof SyntheticConfigSchema>;
 export function defaultSyntheticConfig(): SyntheticConfig {
   return SyntheticConfigSchema.parse({});
 }
+
+/**
+ * The largest synthetic dataset file the lab reads (`run synthetic --dataset`, the launcher), refused before it
+ * is read: 32 MiB holds about 4 million pairs, two thousand times the default dataset (20 prompts × 100 pairs).
+ */
+export const MAX_DATASET_FILE_BYTES = 32 * 1024 * 1024;
+/** The most pairs a dataset may carry however it arrives (an API body has no file size to check). */
+export const MAX_DATASET_PAIRS = 5_000_000;

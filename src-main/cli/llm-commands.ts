@@ -13,7 +13,7 @@ function runIdFlag(flag: string, v: string): number {
 }
 
 /** `--loss dpo,bdpo` (or TRL's names): one run per loss. */
-function lossList(v: unknown, labelSmoothing: number): LossName[] | undefined {
+export function lossList(v: unknown, labelSmoothing: number): LossName[] | undefined {
   if (typeof v !== 'string') return undefined;
   const names = v
     .split(',')

@@ -14,12 +14,14 @@ import { BACKEND_PREFERENCES } from '@shared/backends';
 import { SyntheticConfigSchema } from '@shared/synthetic-config';
 import { METRICS_CSV_HEADER } from '@shared/runs';
 import { EXIT } from '@shared/errors';
-import { canonicalLossName } from '@shared/trl';
 import { addSchemaOptions, CliInputError, valuesFromFlags } from './options';
-import { call, lifecycle, openComputeLab, openLab, print, readInput, reportFailure, waitForRuns, type GlobalOpts } from './common';
+import { call, lifecycle, openComputeLab, openLab, print, readInput, reportFailure, type GlobalOpts } from './common';
 export { lifecycle } from './common';
 import { registerSyntheticLabCommands } from './synthetic-commands';
-import { registerLlmCommands } from './llm-commands';
+import { lossList, registerLlmCommands } from './llm-commands';
+import { exitCodeOf, outcomesText, readDatasetFile, runSyntheticSideBySide } from './run-synthetic';
+import { runsTable } from './runs-table';
+import { registerFigure2Command } from './figure2';
 
 function rendererDir(): string {
   const fromSource = import.meta.url.endsWith('.ts');
@@ -47,38 +49,20 @@ export function buildProgram(): Command {
     SyntheticConfigSchema,
   ).action(async (flags: Record<string, unknown>, cmd: Command) => {
     const g = cmd.optsWithGlobals<GlobalOpts>();
-    // --loss also takes TRL's loss_type names (sigmoid: dpo, or cdpo when --label-smoothing > 0); runs store ours.
-    const loss = typeof flags.loss === 'string' ? canonicalLossName(flags.loss, Number(flags.labelSmoothing ?? 0)) : flags.loss;
-    const config = valuesFromFlags(SyntheticConfigSchema, { ...flags, loss });
-    let dataset: unknown;
-    if (typeof flags.dataset === 'string') {
-      const { text, source } = readInput(flags.dataset);
-      try {
-        dataset = parseJsonText(text, source);
-      } catch (err) {
-        throw new CliInputError((err as Error).message);
-      }
-    }
+    // --loss takes a list (dpo,bdpo: one run per loss, side by side) and TRL's loss_type names (sigmoid: dpo, or
+    // cdpo when --label-smoothing > 0); runs store ours.
+    const losses = lossList(flags.loss, Number(flags.labelSmoothing ?? 0));
+    const config = valuesFromFlags(SyntheticConfigSchema, { ...flags, loss: losses?.[0] });
+    const dataset = typeof flags.dataset === 'string' ? readDatasetFile(flags.dataset) : undefined;
     const lab = openLab(g);
     try {
-      const { runIds } = await call(lab, 'runs:start', { kind: 'synthetic', config, dataset, name: flags.name });
-      const runId = runIds[0];
-      await waitForRuns(lab, runIds, `run ${runId} ${config.loss}`);
-      const detail = await call(lab, 'runs:get', { id: runId });
+      const outs = await runSyntheticSideBySide(lab, { config, losses, dataset, name: flags.name as string | undefined });
       if (typeof flags.exportDataset === 'string') {
-        const ds = await call(lab, 'runs:datasetFile', { id: runId });
+        const ds = await call(lab, 'runs:datasetFile', { id: outs[0].runId });
         if (ds) fs.writeFileSync(flags.exportDataset, ds.content);
       }
-      const snaps = await call(lab, 'runs:snapshots', { id: runId, name: 'probs' });
-      const probs = snaps.frames.length ? snaps.frames[snaps.frames.length - 1] : null;
-      const out = { runId, status: detail.status, config: detail.config, backend: detail.backend, final: detail.final, probs, error: detail.error };
-      print(g.json, out, () =>
-        [
-          `run ${runId} ${detail.status}${detail.error ? `: ${detail.error}` : ''} (${detail.backend ?? 'no backend'})`,
-          ...Object.entries(detail.final ?? {}).map(([k, v]) => `  ${k.padEnd(18)} ${Number(v).toFixed(6)}`),
-        ].join('\n'),
-      );
-      process.exitCode = detail.status === 'done' ? EXIT.ok : detail.status === 'cancelled' ? EXIT.cancelled : EXIT.failed;
+      print(g.json, outs.length === 1 ? outs[0] : { runs: outs }, () => outcomesText(outs));
+      process.exitCode = exitCodeOf(outs);
     } finally {
       lab.close();
     }
@@ -98,18 +82,7 @@ export function buildProgram(): Command {
         const runs = await call(lab, 'runs:list', { kind: flags.kind, status: flags.status, loss: flags.loss, search: flags.search });
         print(g.json, runs, () => {
           if (!runs.length) return 'no runs yet: try `dpo-lab run synthetic --steps 200`';
-          const head = ['id', 'status', 'kind', 'loss', 'seed', 'expectedUtility', 'created'];
-          const rows = runs.map((r) => [
-            String(r.id),
-            r.status,
-            r.kind,
-            r.loss ?? '',
-            r.seed == null ? '' : String(r.seed),
-            r.final?.expectedUtility == null ? '' : r.final.expectedUtility.toFixed(4),
-            new Date(r.createdAt).toISOString().replace('T', ' ').slice(0, 19),
-          ]);
-          const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-          return [head, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ')).join('\n');
+          return runsTable(runs);
         });
       } finally {
         lab.close();
@@ -205,6 +178,7 @@ export function buildProgram(): Command {
     });
 
   registerSyntheticLabCommands(program);
+  registerFigure2Command(program);
   registerLlmCommands(program, run);
   return program;
 }

@@ -4,7 +4,7 @@
  * Every error names the field and index, e.g. `pairs[17][2]: 25 is out of range 0..19`.
  */
 import { z } from 'zod';
-import type { SyntheticConfig } from '@shared/synthetic-config';
+import { MAX_DATASET_PAIRS, type SyntheticConfig } from '@shared/synthetic-config';
 
 export interface SyntheticDataset {
   K: number;
@@ -27,7 +27,8 @@ export const SyntheticDatasetSchema = z.object({
   mask: z.array(z.tuple([id, id], { error: 'expected a cell [x, y]' }), { error: 'expected an array of cells [x, y]' }).default([]),
   pairs: z
     .array(z.tuple([id, id, id], { error: 'expected a pair [x, yWinner, yLoser]' }), { error: 'expected an array of pairs [x, yWinner, yLoser]' })
-    .min(1, 'the dataset has no pairs'),
+    .min(1, 'the dataset has no pairs')
+    .max(MAX_DATASET_PAIRS, `at most ${MAX_DATASET_PAIRS} pairs`),
 });
 
 export interface DatasetIssue {
