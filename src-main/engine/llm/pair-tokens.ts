@@ -44,25 +44,23 @@ export function resolvePromptFormat(tok: LabTokenizer, option: PromptFormatOptio
   return tok.chatTemplate && format !== 'saferlhf' ? 'chat-template' : 'raw';
 }
 
-const commonPrefix = (a: number[], b: number[]) => {
-  let i = 0;
-  while (i < a.length && i < b.length && a[i] === b[i]) i++;
-  return i;
-};
-
 /**
  * Tokenizes one side of a pair as the spec (and TRL's build_tokenized_answer) does: the prompt and prompt+response
  * are tokenized; the response is what follows the prompt's tokens in the full sequence. When BPE merges across the
- * boundary (the prompt's last token is not a prefix of the full sequence's), the prompt part is the longest common
- * prefix of the two token lists. EOS is appended; the sequence is cut to maxLength keeping the start.
+ * seam, prompt+response does not start with the prompt's own tokens, and the seam backs up by exactly one token,
+ * as TRL's does (even where the merge reaches further back, so the masks are TRL's). EOS is appended; the sequence
+ * is cut to maxLength keeping the start. Returns why the side cannot be trained on instead of a sequence: the prompt
+ * alone fills maxLength, or prompt+response has fewer tokens than the prompt (TRL stops there with an error).
  */
-function side(tok: LabTokenizer, promptText: string, response: string, maxLength: number): TokenizedSequence | null {
+export function tokenizeSequence(tok: LabTokenizer, promptText: string, response: string, maxLength: number): TokenizedSequence | string {
   const bos = tok.addBos && tok.bosTokenId !== null ? [tok.bosTokenId] : [];
   const promptIds = [...bos, ...tok.encode(promptText)];
-  const fullIds = [...bos, ...tok.encode(promptText + response), tok.eosTokenId];
-  const promptLen = commonPrefix(promptIds, fullIds);
-  if (promptLen >= maxLength) return null;
-  const ids = fullIds.slice(0, maxLength);
+  const textIds = [...bos, ...tok.encode(promptText + response)];
+  if (textIds.length < promptIds.length) return `the response merges into the prompt's tokens (prompt+response has fewer tokens than the prompt)`;
+  const merged = promptIds.some((id, i) => textIds[i] !== id);
+  const promptLen = merged ? promptIds.length - 1 : promptIds.length;
+  if (promptLen >= maxLength) return `the prompt alone fills maxLength ${maxLength}`;
+  const ids = [...textIds, tok.eosTokenId].slice(0, maxLength);
   return { ids, promptLen, responseLen: ids.length - promptLen };
 }
 
@@ -80,8 +78,9 @@ export function tokenizePair(
     chosen = chosen.trimStart();
     rejected = rejected.trimStart();
   }
-  const c = side(tok, prompt, chosen, o.maxLength);
-  const r = side(tok, prompt, rejected, o.maxLength);
-  if (!c || !r) return { promptFormat, dropped: `the prompt alone fills maxLength ${o.maxLength}` };
+  const c = tokenizeSequence(tok, prompt, chosen, o.maxLength);
+  if (typeof c === 'string') return { promptFormat, dropped: c };
+  const r = tokenizeSequence(tok, prompt, rejected, o.maxLength);
+  if (typeof r === 'string') return { promptFormat, dropped: r };
   return { promptFormat, dropped: null, chosen: c, rejected: r };
 }

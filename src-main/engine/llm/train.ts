@@ -130,8 +130,9 @@ export async function trainLlm(input: LlmTrainInput, sink: LlmSink): Promise<{ f
   for (const s of data.skipped.slice(0, 5)) sink.log(`skipped line ${s.line}${s.field ? ` (${s.field})` : ''}: ${s.reason}`, 'warn');
   if (data.skipped.length > 5) sink.log(`… and ${data.skipped.length - 5} more skipped rows`, 'warn');
   const kept = items.filter(isKept);
-  const dropped = items.length - kept.length;
-  if (dropped) sink.log(`${dropped} pair(s) dropped: the prompt alone fills maxLength ${c.maxLength}`, 'warn');
+  const whyDropped = new Map<string, number>();
+  for (const t of items) if (!isKept(t)) whyDropped.set(t.dropped, (whyDropped.get(t.dropped) ?? 0) + 1);
+  for (const [why, n] of whyDropped) sink.log(`${n} pair(s) dropped: ${why}`, 'warn');
   const split = splitPairs(kept, c.evalFraction, c.seed);
   const train = split.train;
   const evalPairs = split.eval.slice(0, c.maxEvalPairs);
