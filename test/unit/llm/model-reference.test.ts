@@ -87,7 +87,7 @@ const flat = (rows: Float64Array[]): Float64Array => {
   return out;
 };
 
-/** float32 against float64 over a few layers: ~1e-6 in practice; a wrong mask, transpose or table is ≫ 1e-2. */
+/** float32 against float64 over a few layers: ≤ 1e-6 in practice; a wrong mask, head mapping, RoPE band or activation is ≫ 1e-3. */
 const TOL = 1e-4;
 
 interface Case {
@@ -165,98 +165,175 @@ const LORA_CASES: { name: string; opts: Case['opts']; targets: string[] }[] = [
   { name: 'qwen2', opts: { arch: 'qwen2', seed: 23, kvHeads: 2 }, targets: ['q_proj', 'v_proj', 'down_proj'] },
 ];
 
-describe('LoRA against the reference (cpu)', () => {
-  for (const c of LORA_CASES) {
-    it(`${c.name}: B = 0 gives exactly the base logits`, async () => {
-      await useBackend('cpu');
-      const { dir } = tinyModel(c.opts);
-      const seqs = sequences(5);
-      const base = await loadCausalLM(dir);
-      const lora = await loadCausalLM(dir, { lora: { rank: 2, alpha: 4, targetModules: c.targets }, seed: 3 });
-      try {
-        const want = batchLogits(base, seqs);
-        const on = batchLogits(lora, seqs);
-        const off = batchLogits(lora, seqs, false);
-        seqs.forEach((_, r) => {
-          expect(on[r]).toEqual(want[r]);
-          expect(off[r]).toEqual(want[r]);
-        });
-        expect(logps(lora, seqs)).toEqual(logps(base, seqs));
-      } finally {
-        base.dispose();
-        lora.dispose();
-      }
-    });
+for (const backend of ['cpu', 'wasm'] as const) {
+  describe(`LoRA against the reference (${backend})`, () => {
+    for (const c of LORA_CASES) {
+      it(`${c.name}: B = 0 gives exactly the base logits`, async () => {
+        await useBackend(backend);
+        const { dir } = tinyModel(c.opts);
+        const seqs = sequences(5);
+        const base = await loadCausalLM(dir);
+        const lora = await loadCausalLM(dir, { lora: { rank: 2, alpha: 4, targetModules: c.targets }, seed: 3 });
+        try {
+          const want = batchLogits(base, seqs);
+          const on = batchLogits(lora, seqs);
+          const off = batchLogits(lora, seqs, false);
+          seqs.forEach((_, r) => {
+            expect(on[r]).toEqual(want[r]);
+            expect(off[r]).toEqual(want[r]);
+          });
+          expect(logps(lora, seqs)).toEqual(logps(base, seqs));
+        } finally {
+          base.dispose();
+          lora.dispose();
+        }
+      });
 
-    it(`${c.name}: non-zero adapters match the reference; their gradients match central differences`, async () => {
-      await useBackend('cpu');
-      const { dir, ref } = tinyModel(c.opts);
-      const seqs = sequences(6);
-      const rank = 2;
-      const alpha = 4;
-      const model = await loadCausalLM(dir, { lora: { rank, alpha, targetModules: c.targets }, seed: 4 });
-      try {
-        const vars = model.trainableVariables();
-        const rng = new Rng(c.opts.seed ?? 0, 'lora-b');
-        // B starts at 0 (PEFT's init), where ∂/∂A is 0; random B makes every adapter entry matter
-        vars.forEach((v, i) => {
-          if (i % 2 === 1)
-            v.assign(
-              tf.tensor(
-                Float32Array.from({ length: v.size }, () => 0.3 * rng.normal()),
-                v.shape,
-              ),
-            );
-        });
-        const lora = referenceLora(model, alpha / rank);
-        expect(Object.keys(lora.modules).length).toBe(vars.length / 2);
+      it(`${c.name}: non-zero adapters match the reference; their gradients match central differences`, async () => {
+        await useBackend(backend);
+        const { dir, ref } = tinyModel(c.opts);
+        const seqs = sequences(6);
+        const rank = 2;
+        const alpha = 4;
+        const model = await loadCausalLM(dir, { lora: { rank, alpha, targetModules: c.targets }, seed: 4 });
+        try {
+          const vars = model.trainableVariables();
+          const rng = new Rng(c.opts.seed ?? 0, 'lora-b');
+          // B starts at 0 (PEFT's init), where ∂/∂A is 0; random B makes every adapter entry matter
+          vars.forEach((v, i) => {
+            if (i % 2 === 1)
+              v.assign(
+                tf.tensor(
+                  Float32Array.from({ length: v.size }, () => 0.3 * rng.normal()),
+                  v.shape,
+                ),
+              );
+          });
+          const lora = referenceLora(model, alpha / rank);
+          expect(Object.keys(lora.modules).length).toBe(vars.length / 2);
 
-        const got = batchLogits(model, seqs);
-        seqs.forEach((s, r) => expect(relError(got[r], flat(referenceLogits(ref, s.ids, lora))), `row ${r}`).toBeLessThan(TOL));
+          const got = batchLogits(model, seqs);
+          seqs.forEach((s, r) => expect(relError(got[r], flat(referenceLogits(ref, s.ids, lora))), `row ${r}`).toBeLessThan(TOL));
 
-        // objective: a mix of both rows' log-probs, so the padded row's gradient counts too
-        const weights = [1, -0.7];
-        const batch = packSequences(seqs, 0);
-        const { grads } = tf.variableGrads(() => tf.sum(tf.mul(sequenceLogps(model, batch), tf.tensor1d(weights))) as tf.Scalar, vars);
-        const objective = (l: ReferenceLora) => seqs.reduce((acc, s, r) => acc + weights[r] * referenceSequenceLogp(ref, s.ids, s.promptLen, undefined, l), 0);
+          // objective: a mix of both rows' log-probs, so the padded row's gradient counts too
+          const weights = [1, -0.7];
+          const batch = packSequences(seqs, 0);
+          const { grads } = tf.variableGrads(() => tf.sum(tf.mul(sequenceLogps(model, batch), tf.tensor1d(weights))) as tf.Scalar, vars);
+          const objective = (l: ReferenceLora) =>
+            seqs.reduce((acc, s, r) => acc + weights[r] * referenceSequenceLogp(ref, s.ids, s.promptLen, undefined, l), 0);
 
-        // The i-th adapted module owns variables 2i (A as [in, r]) and 2i+1 (B as [r, out]); PEFT's tensors are
-        // their transposes. Check a few entries of the first, a middle and the last module's A and B.
-        const moduleNames = Object.keys(lora.modules);
-        const picks = [0, Math.floor(moduleNames.length / 2), moduleNames.length - 1];
-        let checked = 0;
-        for (const mi of picks)
-          for (const which of ['a', 'b'] as const) {
-            const v = vars[2 * mi + (which === 'a' ? 0 : 1)];
+          // The i-th adapted module owns variables 2i (A as [in, r]) and 2i+1 (B as [r, out]); PEFT's tensors are
+          // their transposes. Check a few entries of the first, a middle and the last module's A and B.
+          const moduleNames = Object.keys(lora.modules);
+          const picks = [0, Math.floor(moduleNames.length / 2), moduleNames.length - 1];
+          let checked = 0;
+          for (const mi of picks)
+            for (const which of ['a', 'b'] as const) {
+              const v = vars[2 * mi + (which === 'a' ? 0 : 1)];
+              const g: ArrayLike<number> = grads[v.name].dataSync();
+              const [rows, cols] = v.shape;
+              for (const [i, j] of [
+                [0, 0],
+                [rows - 1, cols - 1],
+                [Math.floor(rows / 2), cols > 1 ? 1 : 0],
+              ]) {
+                // engine [i, j] is PEFT [j, i]
+                const peft = lora.modules[moduleNames[mi]][which];
+                const k = j * peft.shape[1] + i;
+                const h = 1e-5;
+                const orig = peft.values[k];
+                peft.values[k] = orig + h;
+                const up = objective(lora);
+                peft.values[k] = orig - h;
+                const down = objective(lora);
+                peft.values[k] = orig;
+                const fd = (up - down) / (2 * h);
+                const tg: number = g[i * cols + j];
+                if (!(Math.abs(tg - fd) <= 2e-3 * Math.abs(fd) + 1e-4))
+                  expect.fail(`${moduleNames[mi]} lora_${which.toUpperCase()}[${j},${i}]: tfjs gradient ${tg}, finite differences ${fd}`);
+                checked++;
+              }
+            }
+          expect(checked).toBe(18);
+          tf.dispose(Object.values(grads));
+        } finally {
+          model.dispose();
+        }
+      });
+    }
+  });
+}
+
+const FULL_CASES: { name: string; opts: Case['opts']; pick: string[] }[] = [
+  {
+    // tied: the embedding's gradient comes from both the lookup and the head
+    name: 'gpt2, tied head',
+    opts: { arch: 'gpt2', seed: 31 },
+    pick: ['transformer.wte.weight', 'transformer.wpe.weight', 'transformer.h.0.attn.c_attn.weight', 'transformer.h.1.ln_2.bias'],
+  },
+  {
+    name: 'llama GQA, untied head',
+    opts: { arch: 'llama', seed: 32, kvHeads: 2 },
+    pick: ['model.embed_tokens.weight', 'model.layers.0.self_attn.k_proj.weight', 'model.layers.1.input_layernorm.weight', 'lm_head.weight'],
+  },
+];
+
+for (const backend of ['cpu', 'wasm'] as const) {
+  describe(`full fine-tuning gradients against the reference (${backend})`, () => {
+    for (const c of FULL_CASES) {
+      it(`${c.name}: embedding, projection, norm and head gradients match central differences`, async () => {
+        await useBackend(backend);
+        const { dir, ref } = tinyModel(c.opts);
+        const seqs = sequences(7);
+        const model = await loadCausalLM(dir, { train: true });
+        try {
+          const vars = model.trainableVariables();
+          // trainable variables come in the order of the exported weights; nn.Linear weights are kept as [in, out]
+          const names = Object.keys(model.exportWeights('merged'));
+          expect(names.length).toBe(vars.length);
+          const weights = [0.6, 1];
+          const batch = packSequences(seqs, 0);
+          const { grads } = tf.variableGrads(() => tf.sum(tf.mul(sequenceLogps(model, batch), tf.tensor1d(weights))) as tf.Scalar, vars);
+          const objective = () => seqs.reduce((acc, s, r) => acc + weights[r] * referenceSequenceLogp(ref, s.ids, s.promptLen), 0);
+          const seen = seqs[0].ids[1];
+          for (const name of c.pick) {
+            const vi = names.indexOf(name);
+            expect(vi, name).toBeGreaterThanOrEqual(0);
+            const v = vars[vi];
             const g: ArrayLike<number> = grads[v.name].dataSync();
-            const [rows, cols] = v.shape;
-            for (const [i, j] of [
-              [0, 0],
-              [rows - 1, cols - 1],
-              [Math.floor(rows / 2), cols > 1 ? 1 : 0],
-            ]) {
-              // engine [i, j] is PEFT [j, i]
-              const peft = lora.modules[moduleNames[mi]][which];
-              const k = j * peft.shape[1] + i;
+            const hf = ref.weights[name];
+            const transposed = /_proj\.weight$|^lm_head\.weight$/.test(name);
+            const cols = v.shape.length === 2 ? v.shape[1] : 1;
+            // entries [row, col] of the engine's variable; for the embedding a row of a token the batch reads
+            const entries: [number, number][] = /wte|embed_tokens/.test(name)
+              ? [
+                  [seen, 0],
+                  [seen, cols - 1],
+                  [VOCAB - 1, 2],
+                ]
+              : [
+                  [0, 0],
+                  [v.shape[0] - 1, cols - 1],
+                ];
+            for (const [i, j] of entries) {
+              const k = v.shape.length === 1 ? i : transposed ? j * hf.shape[1] + i : i * hf.shape[1] + j;
               const h = 1e-5;
-              const orig = peft.values[k];
-              peft.values[k] = orig + h;
-              const up = objective(lora);
-              peft.values[k] = orig - h;
-              const down = objective(lora);
-              peft.values[k] = orig;
+              const orig = hf.values[k];
+              hf.values[k] = orig + h;
+              const up = objective();
+              hf.values[k] = orig - h;
+              const down = objective();
+              hf.values[k] = orig;
               const fd = (up - down) / (2 * h);
-              const tg: number = g[i * cols + j];
-              if (!(Math.abs(tg - fd) <= 2e-3 * Math.abs(fd) + 1e-4))
-                expect.fail(`${moduleNames[mi]} lora_${which.toUpperCase()}[${j},${i}]: tfjs gradient ${tg}, finite differences ${fd}`);
-              checked++;
+              const tg: number = g[v.shape.length === 1 ? i : i * cols + j];
+              if (!(Math.abs(tg - fd) <= 2e-3 * Math.abs(fd) + 1e-4)) expect.fail(`${name}[${i},${j}]: tfjs gradient ${tg}, finite differences ${fd}`);
             }
           }
-        expect(checked).toBe(18);
-        tf.dispose(Object.values(grads));
-      } finally {
-        model.dispose();
-      }
-    });
-  }
-});
+          tf.dispose(Object.values(grads));
+        } finally {
+          model.dispose();
+        }
+      });
+    }
+  });
+}
