@@ -59,16 +59,25 @@ describe('run page', () => {
     await page.waitForFunction(() => Number(document.querySelector('[data-testid="heatmap"]')?.getAttribute('data-frames')) > 1, null, {
       timeout: 15_000,
     });
-    const points = await page.evaluate(() => {
-      const hooks = (window as unknown as { __dpoLab: { charts: Map<string, { getOption(): { series: { data: unknown[] }[] } }> } }).__dpoLab;
-      const loss = hooks.charts.get('chart-loss')!.getOption().series[0].data.length;
-      const balance = hooks.charts.get('chart-balance')!.getOption().series[0].data.length;
-      return { loss, balance };
-    });
+    const stored = web.lab.store.metrics.series(runId, { names: ['loss'] }).loss;
+    const drawn = () =>
+      page.evaluate(() => {
+        const hooks = (window as unknown as { __dpoLab: { charts: Map<string, { getOption(): { series: { data: unknown[] }[] } }> } }).__dpoLab;
+        const loss = hooks.charts.get('chart-loss')!.getOption().series[0].data.length;
+        const balance = hooks.charts.get('chart-balance')!.getOption().series[0].data.length;
+        return { loss, balance };
+      });
+    // Live rows may still be on their way (or a dropped stream resyncing) when the run's status says done.
+    const points = await until(
+      async () => {
+        const p = await drawn();
+        return p.loss === stored.steps.length ? p : null;
+      },
+      `the loss chart to hold all ${stored.steps.length} stored rows`,
+      20_000,
+    );
     expect(points.loss).toBeGreaterThanOrEqual(150);
     expect(points.balance).toBeGreaterThan(0);
-    const stored = web.lab.store.metrics.series(runId, { names: ['loss'] }).loss;
-    expect(points.loss).toBe(stored.steps.length);
     // The run's log, followed live, ends with its outcome.
     await page.waitForFunction(() => /done after/.test(document.querySelector('[data-testid="run-log"]')?.textContent ?? ''), null, { timeout: 10_000 });
     const logText = (await page.textContent('[data-testid="run-log"]')) ?? '';
