@@ -13,7 +13,7 @@ import { loadCausalLM, type CausalLM } from '../../../src-main/engine/llm/models
 import { sequenceLogps } from '../../../src-main/engine/llm/logps';
 import { packSequences, type TokenizedSequence } from '../../../src-main/engine/llm/sequence-batch';
 import { Rng } from '../../../src-main/engine/synthetic/rng';
-import { writeTinyModel, type TinyModelOptions } from '../../support/tiny-models';
+import { writeTinyModel, writeTypedSafetensors, type TinyModelOptions } from '../../support/tiny-models';
 import { referenceLogits, referenceSequenceLogp, type ReferenceLora, type ReferenceModel } from '../../support/llm-reference';
 import { tempDir } from '../tmp';
 
@@ -114,6 +114,7 @@ const CASES: Case[] = [
       ropeScaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 64 },
     },
   },
+  { name: 'llama, rope_scaling linear in the older {type} form', opts: { arch: 'llama', seed: 13, ropeScaling: { type: 'linear', factor: 2 } } },
   { name: 'llama, BF16 file', opts: { arch: 'llama', seed: 9, dtype: 'BF16' } },
   { name: 'llama, F16 file', opts: { arch: 'llama', seed: 10, dtype: 'F16', kvHeads: 2 } },
   { name: 'qwen2 (q/k/v biases), GQA', opts: { arch: 'qwen2', seed: 11, kvHeads: 2 } },
@@ -146,6 +147,44 @@ for (const backend of ['cpu', 'wasm'] as const) {
     }
   });
 }
+
+describe('weights as other checkpoints name them (cpu)', () => {
+  it('gpt2 without the transformer. prefix, with the attn.bias mask buffers of the original checkpoint', async () => {
+    await useBackend('cpu');
+    const { dir, ref } = tinyModel({ arch: 'gpt2', seed: 14 });
+    const renamed: Record<string, { shape: number[]; values: Float64Array }> = {};
+    for (const [n, t] of Object.entries(ref.weights)) renamed[n.replace(/^transformer\./, '')] = t;
+    const T = 8;
+    for (let l = 0; l < 2; l++)
+      renamed[`h.${l}.attn.bias`] = { shape: [1, 1, T, T], values: Float64Array.from({ length: T * T }, (_, i) => (i % T <= Math.floor(i / T) ? 1 : 0)) };
+    writeTypedSafetensors(path.join(dir, 'model.safetensors'), renamed, 'F32');
+    const model = await loadCausalLM(dir);
+    try {
+      const seqs = sequences(14);
+      const got = batchLogits(model, seqs);
+      const plain: ReferenceModel = { config: ref.config, weights: renamed };
+      seqs.forEach((s, r) => expect(relError(got[r], flat(referenceLogits(plain, s.ids))), `row ${r}`).toBeLessThan(TOL));
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('llama without the model. prefix', async () => {
+    await useBackend('cpu');
+    const { dir, ref } = tinyModel({ arch: 'llama', seed: 15, kvHeads: 2 });
+    const renamed: Record<string, { shape: number[]; values: Float64Array }> = {};
+    for (const [n, t] of Object.entries(ref.weights)) renamed[n.replace(/^model\./, '')] = t;
+    writeTypedSafetensors(path.join(dir, 'model.safetensors'), renamed, 'F32');
+    const model = await loadCausalLM(dir);
+    try {
+      const seqs = sequences(15);
+      const got = batchLogits(model, seqs);
+      seqs.forEach((s, r) => expect(relError(got[r], flat(referenceLogits(ref, s.ids))), `row ${r}`).toBeLessThan(TOL));
+    } finally {
+      model.dispose();
+    }
+  });
+});
 
 /** The PEFT adapter tensors the model exports, as the reference takes them. */
 function referenceLora(model: CausalLM, scale: number): ReferenceLora {
