@@ -28,6 +28,13 @@ export const COMMAND_NAME_LIST = [
   'sweeps:get',
   'sweeps:start',
   'sweeps:cancel',
+  'evals:start',
+  'evals:list',
+  'evals:get',
+  'evals:responses',
+  'evals:exportCsv',
+  'evals:cancel',
+  'evals:delete',
 ] as const;
 
 export const EVENT_CHANNEL = 'lab:event';

@@ -12,6 +12,7 @@ import { RUN_KINDS, RUN_STATUSES, type LogLine, type RunDetail, type RunSummary,
 import { TheoryInputSchema, type TheoryResult } from './theory';
 import { SweepStartSchema } from './sweeps';
 import { LossInspectInputSchema, type LossInspectResult } from './loss-inspect';
+import { EvalStartSchema, type EvalRecord, type EvalResponseRow } from './eval';
 import { LabError, issuesFromZod, formatIssues } from './errors';
 import type { COMMAND_NAME_LIST } from './channels';
 export type { FieldIssue, LabErrorBody, Envelope, ErrorCode } from './errors';
@@ -22,6 +23,7 @@ export type { SweepCell } from './sweep-cells';
 export type { TheoryResult } from './theory';
 export type { LossInspectResult } from './loss-inspect';
 export type { DatasetInspection, LogpsResult, ModelExportResult, ModelInspection } from './llm-api';
+export type { EvalRecord, EvalResponseRow, EvalSummary, EvalSettings, Stat } from './eval';
 
 const RunId = z.number().int().positive();
 
@@ -152,6 +154,18 @@ export const commandInputs = {
   'sweeps:get': z.object({ id: RunId }).strict(),
   'sweeps:start': SweepStartSchema,
   'sweeps:cancel': z.object({ id: RunId }).strict(),
+  /** Evaluates a run's model (or a model folder) on prompts: generation, reward/cost scoring, Help/Harm/S.R./win rate. */
+  'evals:start': EvalStartSchema,
+  'evals:list': z.object({ runId: RunId.optional() }).strict().default({}),
+  'evals:get': z.object({ id: RunId }).strict(),
+  'evals:responses': z.object({ id: RunId, offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(1000).default(100) }).strict(),
+  /** The results table (one row per evaluation, every number with its standard error) as CSV; all finished ones by default. */
+  'evals:exportCsv': z
+    .object({ ids: z.array(RunId).min(1).max(LIMITS.exportRuns).optional() })
+    .strict()
+    .default({}),
+  'evals:cancel': z.object({ id: RunId }).strict(),
+  'evals:delete': z.object({ id: RunId }).strict(),
 } as const;
 
 export type CommandName = keyof typeof commandInputs;
@@ -207,6 +221,13 @@ export interface CommandOutputs {
   'sweeps:get': SweepRecord;
   'sweeps:start': { sweepId: number; runIds: number[] };
   'sweeps:cancel': { ok: boolean; cancelled: number };
+  'evals:start': { evalId: number };
+  'evals:list': EvalRecord[];
+  'evals:get': EvalRecord;
+  'evals:responses': { total: number; rows: EvalResponseRow[] };
+  'evals:exportCsv': { filename: string; csv: string };
+  'evals:cancel': { ok: boolean };
+  'evals:delete': { ok: boolean };
 }
 
 export type CommandInput<C extends CommandName> = z.input<(typeof commandInputs)[C]>;

@@ -1,4 +1,5 @@
 import type { LogLevel, RunStatus } from './runs';
+import type { EvalStatus } from './eval';
 
 /** Everything a window (IPC), a browser (SSE) or the CLI hears about runs as they happen. */
 export type LabEvent =
@@ -9,4 +10,6 @@ export type LabEvent =
   | { type: 'run:log'; runId: number; ts: number; level: LogLevel; text: string }
   | { type: 'run:artifact'; runId: number; kind: string }
   | { type: 'run:deleted'; runId: number }
-  | { type: 'sweep:status'; sweepId: number; status: string };
+  | { type: 'sweep:status'; sweepId: number; status: string }
+  | { type: 'eval:status'; evalId: number; status: EvalStatus; error?: string }
+  | { type: 'eval:progress'; evalId: number; done: number; total: number };

@@ -1,6 +1,7 @@
 import { LabStore } from '../store';
 import { isRetryableWriteFailure } from '../store/failures';
 import { RunManager } from '../runner/manager';
+import { EvalRunner } from '../runner/eval-runner';
 import type { WorkerLauncher } from '../runner/protocol';
 import type { BackendPreference } from '@shared/backends';
 import { LabService } from './service';
@@ -12,6 +13,7 @@ export interface Lab {
   store: LabStore;
   manager: RunManager;
   service: LabService;
+  evals: EvalRunner;
   close(): void;
 }
 
@@ -26,13 +28,22 @@ export function createLab(opts: { dbFile: string; mode: AppInfo['mode']; launche
     if (!isRetryableWriteFailure(err)) throw err;
   }
   const backend = opts.backend ?? (process.env.DPO_LAB_BACKEND as BackendPreference | undefined) ?? 'auto';
+  try {
+    store.evals.failOrphans();
+  } catch (err) {
+    if (!isRetryableWriteFailure(err)) throw err;
+  }
   const manager = new RunManager(store, opts.launcher, { backend, concurrency: opts.concurrency });
-  const service = new LabService({ store, manager, mode: opts.mode, version: pkg.version, backendPreference: backend });
+  // evaluations speak on the run manager's event stream, so every front door relays them
+  const evals = new EvalRunner(store, opts.launcher, (e) => manager.publish(e), { backend });
+  const service = new LabService({ store, manager, mode: opts.mode, version: pkg.version, backendPreference: backend, evals });
   return {
     store,
     manager,
     service,
+    evals,
     close() {
+      evals.shutdown();
       manager.shutdown();
       store.close();
     },

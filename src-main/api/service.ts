@@ -5,6 +5,8 @@ import { computeTheory } from '../engine/synthetic/theory';
 import { startSyntheticRuns } from './synthetic-runs';
 import { startLlmRuns } from './llm-runs';
 import { llmHandlers } from './llm-commands';
+import { evalHandlers } from './evals';
+import type { EvalRunner } from '../runner/eval-runner';
 import { startSweep } from './sweeps';
 import { LabError, toErrorBody } from '@shared/errors';
 import { storeError } from '../store/failures';
@@ -18,6 +20,8 @@ export interface ServiceContext {
   mode: AppInfo['mode'];
   version: string;
   backendPreference: string;
+  /** runs evaluations in workers of their own */
+  evals: EvalRunner;
 }
 
 type Handlers = { [C in CommandName]: (input: CommandParsed<C>) => CommandOutputs[C] | Promise<CommandOutputs[C]> };
@@ -56,6 +60,7 @@ export class LabService {
       'runs:get': ({ id }) => mustGet(id),
       'runs:start': (input) => (input.kind === 'llm' ? startLlmRuns(store, manager, input) : { runIds: startSyntheticRuns(store, manager, input).runIds }),
       ...llmHandlers({ store, manager, backendPreference: ctx.backendPreference, ensureBackend }),
+      ...evalHandlers({ store, evals: ctx.evals }),
       'runs:cancel': ({ id }) => {
         const run = mustGet(id);
         if (manager.cancel(id)) return { ok: true };

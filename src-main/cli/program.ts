@@ -18,6 +18,7 @@ import { addSchemaOptions, CliInputError, valuesFromFlags } from './options';
 import { call, lifecycle, openComputeLab, openLab, print, readInput, reportFailure, type GlobalOpts } from './common';
 export { lifecycle } from './common';
 import { registerSyntheticLabCommands } from './synthetic-commands';
+import { registerEvalCommands } from './eval-commands';
 import { lossList, registerLlmCommands } from './llm-commands';
 import { exitCodeOf, outcomesText, readDatasetFile, runSyntheticSideBySide } from './run-synthetic';
 import { runsTable } from './runs-table';
@@ -180,6 +181,7 @@ export function buildProgram(): Command {
   registerSyntheticLabCommands(program);
   registerFigure2Command(program);
   registerLlmCommands(program, run);
+  registerEvalCommands(program);
   return program;
 }
 

@@ -2,6 +2,8 @@ import type { BackendInfo, BackendPreference } from '../engine/backend';
 import type { SyntheticConfig } from '@shared/synthetic-config';
 import type { LlmConfig } from '@shared/llm-config';
 import type { MetricBatch } from '../store/metrics';
+import type { EvalJobSpec } from '../engine/llm/evaluate';
+import type { EvalResponseRow, EvalSummary } from '@shared/eval';
 
 /** Work for one worker process: runs that share one batched tensor program. */
 export interface SyntheticJob {
@@ -15,9 +17,18 @@ export interface LlmJob {
   backend: BackendPreference;
   runs: { runId: number; config: LlmConfig; runDir: string; resume: boolean; reference?: string; resumeAtMostStep?: number }[];
 }
+/** One evaluation (generation + scoring) in a worker of its own; its messages carry the evaluation's id. */
+export interface EvalJob {
+  kind: 'eval';
+  backend: BackendPreference;
+  evalId: number;
+  spec: EvalJobSpec;
+}
 export type Job = SyntheticJob | LlmJob;
+/** Anything a worker can be started with: a run job (the manager's) or an evaluation (the eval runner's). */
+export type WorkerJob = Job | EvalJob;
 
-export type ToWorker = { type: 'start'; job: Job } | { type: 'cancel'; runId: number | null };
+export type ToWorker = { type: 'start'; job: WorkerJob } | { type: 'cancel'; runId: number | null };
 
 export type FromWorker =
   | { type: 'hello'; pid: number; backend: BackendInfo }
@@ -29,6 +40,10 @@ export type FromWorker =
   | { type: 'runFailed'; runId: number; error: string }
   | { type: 'runCancelled'; runId: number }
   | { type: 'log'; runId: number; level: 'info' | 'warn' | 'error'; text: string }
+  | { type: 'evalProgress'; evalId: number; done: number; total: number }
+  | { type: 'evalLog'; evalId: number; text: string }
+  | { type: 'evalDone'; evalId: number; summary: EvalSummary; responses: EvalResponseRow[] }
+  | { type: 'evalFailed'; evalId: number; error: string; cancelled: boolean }
   | { type: 'jobDone' };
 
 /** The two ends the manager needs from a worker process, whatever started it (child_process or utilityProcess). */

@@ -10,7 +10,7 @@ import { datasetSummary, parseDatasetForConfig } from '../engine/synthetic/datas
 import { generateDataset } from '../engine/synthetic/task';
 import { wasmKernels } from '../engine/synthetic/wasm-kernels';
 import { getBackend } from '../engine/tf';
-import type { FromWorker, Job, SyntheticJob, ToWorker } from './protocol';
+import type { FromWorker, SyntheticJob, ToWorker, WorkerJob } from './protocol';
 
 /**
  * Rows are held at most this long before they reach the parent, which commits them at once. Half a second keeps
@@ -260,8 +260,12 @@ async function runSyntheticJob(job: SyntheticJob, sink: WorkerSink): Promise<voi
   }
 }
 
-async function runJob(job: Job, sink: WorkerSink): Promise<void> {
+async function runJob(job: WorkerJob, sink: WorkerSink): Promise<void> {
   if (job.kind === 'synthetic') return runSyntheticJob(job, sink);
+  if (job.kind === 'eval') {
+    const { runEvalJob } = await import('./eval-job');
+    return runEvalJob(job, sink, send);
+  }
   // The LLM trainer (tokenizers, safetensors, models) loads only in workers that train one.
   const { runLlmJob } = await import('./llm-job');
   return runLlmJob(job, sink, { send, log });
@@ -277,18 +281,20 @@ onMessage((msg) => {
   }
   if (msg.type === 'start') {
     void (async () => {
-      const ids = msg.job.runs.map((r) => r.runId);
+      const job = msg.job;
+      const ids = job.kind === 'eval' ? [] : job.runs.map((r) => r.runId);
       try {
-        const backend = await initBackend(msg.job.backend);
+        const backend = await initBackend(job.backend);
         send({ type: 'hello', pid: process.pid, backend });
       } catch (err) {
         for (const runId of ids) send({ type: 'runFailed', runId, error: (err as Error).message });
+        if (job.kind === 'eval') send({ type: 'evalFailed', evalId: job.evalId, error: (err as Error).message, cancelled: false });
         sendLastAndExit({ type: 'jobDone' });
         return;
       }
       sink = new WorkerSink(ids);
       pendingCancels.forEach((c) => sink!.cancel(c));
-      await runJob(msg.job, sink);
+      await runJob(job, sink);
       sendLastAndExit({ type: 'jobDone' });
     })();
   }
