@@ -226,6 +226,24 @@ describe('generic prompt/chosen/rejected files', () => {
     expect(d.pairs).toEqual(withLines(GENERIC, [1, 2, 3]));
   });
 
+  it('Parquet with null cells: those rows are skipped naming the field, row numbers count from 1', async () => {
+    const file = tmp.file('g-nulls.parquet');
+    parquetWriteFile({
+      filename: file,
+      columnData: [
+        { name: 'prompt', data: ['p1', null, 'p3'], type: 'STRING', nullable: true },
+        { name: 'chosen', data: ['c1', 'c2', null], type: 'STRING', nullable: true },
+        { name: 'rejected', data: ['r1', 'r2', 'r3'], type: 'STRING', nullable: true },
+      ],
+    });
+    const d = await loadPreferenceFile(file);
+    expect(d.pairs).toEqual([{ prompt: 'p1', chosen: 'c1', rejected: 'r1', line: 1 }]);
+    expect(d.skipped).toEqual([
+      { line: 2, field: 'prompt', reason: 'missing field "prompt"' },
+      { line: 3, field: 'chosen', reason: 'missing field "chosen"' },
+    ]);
+  });
+
   it('a ragged CSV: rows with too few or too many fields are skipped with their lines, the rest still load', async () => {
     const file = write(
       'ragged.csv',
