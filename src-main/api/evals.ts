@@ -67,7 +67,8 @@ export function evalHandlers(ctx: { store: LabStore; evals: EvalRunner }): EvalH
       const prompts = path.resolve(input.prompts);
       const { readEvalPrompts } = await import('../engine/llm/eval-prompts');
       try {
-        readEvalPrompts(prompts, 1);
+        // every row is checked now (it is cheap), so a bad line is said before any model loads
+        readEvalPrompts(prompts, input.samples);
       } catch (err) {
         issues.push({ path: 'prompts', message: (err as Error).message });
       }
