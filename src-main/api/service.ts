@@ -1,6 +1,7 @@
 import type { LabStore } from '../store';
 import type { RunManager } from '../runner/manager';
-import { metricRows, metricsCsv, tableCsv } from '../store/export';
+import { metricRows, tableCsv } from '../store/export';
+import { metricsCsvString, metricsExport, type MetricsExport } from './metrics-export';
 import { computeTheory } from '../engine/synthetic/theory';
 import { startSyntheticRuns } from './synthetic-runs';
 import { startLlmRuns } from './llm-runs';
@@ -90,10 +91,10 @@ export class LabService {
         mustGet(id);
         return store.metrics.snapshots(id, name, afterStep);
       },
-      'runs:exportCsv': ({ ids }) => {
+      'runs:exportCsv': async ({ ids }) => {
         ids.forEach(mustGet);
-        const filename = ids.length === 1 ? `run-${ids[0]}-metrics.csv` : `runs-${ids.join('-')}-metrics.csv`;
-        return { filename, csv: metricsCsv(store.metrics, ids) };
+        const exp = metricsExport(store, ids);
+        return { filename: exp.filename, csv: await metricsCsvString(exp) };
       },
       'runs:dataset': ({ id }) => {
         mustGet(id);
@@ -163,6 +164,21 @@ export class LabService {
     for (const id of ids)
       if (!store.runs.get(id)) throw new LabError('not_found', `run ${id} does not exist`, [{ path: 'ids', message: `no run with id ${id}` }]);
     return metricRows(store.metrics, ids);
+  }
+
+  /**
+   * runs:exportCsv as a stream for front doors that can send one (HTTP): the input is checked and every run
+   * looked up before the first byte, so a refusal is an ordinary error envelope; never throws.
+   */
+  openMetricsExport(raw: unknown): Envelope<MetricsExport> {
+    try {
+      const { ids } = parseInput('runs:exportCsv', raw);
+      for (const id of ids)
+        if (!this.ctx.store.runs.get(id)) throw new LabError('not_found', `run ${id} does not exist`, [{ path: 'ids', message: `no run with id ${id}` }]);
+      return { ok: true, value: metricsExport(this.ctx.store, ids) };
+    } catch (err) {
+      return { ok: false, error: toErrorBody(storeError(err, this.ctx.store.file) ?? err) };
+    }
   }
 
   /** Validates and runs one command; never throws, so no front door can crash on bad input. */

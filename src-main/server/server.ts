@@ -4,6 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { LabService } from '../api/service';
+import type { MetricsExport } from '../api/metrics-export';
+import type { Envelope } from '@shared/contract';
 import { CONTENT_SECURITY_POLICY } from '../api/csp';
 import { EventStream, type EventStreamOptions, type EventStreamStats } from './event-stream';
 import { HTTP_STATUS, type ErrorCode, type LabErrorBody } from '@shared/errors';
@@ -52,6 +54,8 @@ export interface WebServer {
   port: number;
   /** The live event stream's clients and queued bytes (diagnostics, and the tests of its bounds). */
   eventStats(): EventStreamStats;
+  /** Metrics exports being streamed right now (diagnostics, and the test that others are answered meanwhile). */
+  openExports(): number;
   close(): Promise<void>;
 }
 
@@ -91,6 +95,48 @@ function sendError(res: http.ServerResponse, code: ErrorCode, message: string, s
   sendJson(res, status, { ok: false, error });
 }
 
+/** Resolves when the response can take more (or is gone: a client that left must not hold the export open). */
+function drained(res: http.ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+/**
+ * A metrics export as the same JSON envelope a whole answer would be ({ ok, value: { filename, csv } }), written
+ * page by page as the client takes it: the server neither builds a 30 MB string nor stops answering others
+ * while it reads a 500k-row run. A failure after the first byte cuts the response, so the client sees an
+ * error (a truncated body), never a shorter CSV that looks complete.
+ */
+async function streamExport(res: http.ServerResponse, opened: Envelope<MetricsExport>, open: { count: number }): Promise<void> {
+  if (!opened.ok) {
+    sendJson(res, HTTP_STATUS[opened.error.code], opened);
+    return;
+  }
+  const { filename, chunks } = opened.value;
+  res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  open.count++;
+  try {
+    res.write(`{"ok":true,"value":{"filename":${JSON.stringify(filename)},"csv":"`);
+    for await (const chunk of chunks) {
+      if (res.destroyed) return;
+      // the chunk's JSON string form, without its quotes: the pieces join into one JSON string
+      if (!res.write(JSON.stringify(chunk).slice(1, -1))) await drained(res);
+    }
+    res.end('"}}');
+  } catch (err) {
+    res.destroy(err as Error);
+  } finally {
+    open.count--;
+  }
+}
+
 class BodyTooLarge extends Error {}
 
 async function readBody(req: http.IncomingMessage): Promise<string> {
@@ -113,6 +159,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   const host = opts.host ?? '127.0.0.1';
   const staticRoot = path.resolve(opts.staticDir);
   const events = new EventStream((l) => opts.service.onEvent(l), opts.events);
+  const streaming = { count: 0 };
 
   const server = http.createServer((req, res) => {
     void handle(req, res).catch((err: Error) => {
@@ -182,6 +229,10 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
         sendError(res, err instanceof BodyTooLarge ? 'too_large' : 'invalid_input', `request body: ${(err as Error).message}`);
         return;
       }
+      if (command === 'runs:exportCsv') {
+        await streamExport(res, opts.service.openMetricsExport(input), streaming);
+        return;
+      }
       const result = await opts.service.invoke(command, input);
       const status = result.ok ? 200 : HTTP_STATUS[result.error.code];
       sendJson(res, status, result);
@@ -231,6 +282,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     token,
     port,
     eventStats: () => events.stats(),
+    openExports: () => streaming.count,
     close: () =>
       new Promise<void>((resolve) => {
         events.close();

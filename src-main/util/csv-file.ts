@@ -1,4 +1,5 @@
 import { stringify } from 'csv-stringify';
+import { stringify as stringifySync } from 'csv-stringify/sync';
 import fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -13,6 +14,8 @@ const NUMBER_LIKE = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 export function neutraliseFormula(value: string): string {
   return /^[=+\-@\t\r]/.test(value) && !NUMBER_LIKE.test(value) ? `'${value}` : value;
 }
+
+export type CsvRow = (string | number)[];
 
 /** Options every CSV the lab writes shares: a header row and formula-safe text cells. */
 export const CSV_OPTIONS = { header: true, cast: { string: neutraliseFormula } } as const;
@@ -35,4 +38,16 @@ export async function writeCsvFile(rows: Iterable<(string | number)[]>, header: 
   if (typeof file === 'string') await pipeline(source, csv, fs.createWriteStream(file));
   else await pipeline(source, csv, file, { end: false });
   return count;
+}
+
+/**
+ * CSV text for rows that arrive in pages (an export read page by page): the header, then one string per page.
+ * `counted` hears each page's row count.
+ */
+export async function* csvTextPages(pages: AsyncIterable<CsvRow[]>, header: string[], counted: (rows: number) => void = () => {}): AsyncGenerator<string> {
+  yield stringifySync([], { ...CSV_OPTIONS, columns: header });
+  for await (const page of pages) {
+    counted(page.length);
+    yield stringifySync(page, { cast: CSV_OPTIONS.cast });
+  }
 }
