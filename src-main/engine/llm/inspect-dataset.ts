@@ -37,7 +37,8 @@ export async function inspectDataset(input: CommandParsed<'datasets:inspect'>): 
     preview: items.slice(0, input.limit).map((t) => {
       const base = { ...t.pair };
       if (!isKept(t)) return { ...base, tokens: { prompt: 0, chosen: 0, rejected: 0, truncated: true, dropped: t.dropped } };
-      const full = (s: { ids: number[]; promptLen: number; responseLen: number }) => s.ids.length >= input.maxLength;
+      // EOS ends every sequence that kept its whole response; one that exactly fills maxLength is not truncated
+      const full = (s: { ids: number[] }) => s.ids[s.ids.length - 1] !== prepared.tokenizer.eosTokenId;
       return {
         ...base,
         tokens: {

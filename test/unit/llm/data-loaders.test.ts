@@ -8,6 +8,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parquetWriteFile } from 'hyparquet-writer';
+import { encode as gpt2Encode } from 'gpt-3-encoder';
 import { commandInputs } from '@shared/contract';
 import { loadPreferenceFile, MAX_DATA_FILE_BYTES } from '../../../src-main/engine/llm/data';
 import { splitPairs } from '../../../src-main/engine/llm/data/split';
@@ -402,4 +403,20 @@ describe('inspectDataset (the Datasets view and `lab dataset`)', () => {
       expect(t.chosen).toBeGreaterThan(0);
     }
   });
+
+  it('flags a pair as truncated only when a response lost tokens (one that exactly fills maxLength is whole)', async () => {
+    const model = tmp.file('gpt2-trunc');
+    fs.mkdirSync(model);
+    writeGpt2Tokenizer(model);
+    const [prompt, chosen, rejected] = ['Answer the question, please:', ' a b c', ' a b'];
+    const p = gpt2Encode(prompt).length;
+    const c = gpt2Encode(prompt + chosen).length - p + 1;
+    const r = gpt2Encode(prompt + rejected).length - p + 1;
+    expect(p + c).toBeGreaterThanOrEqual(9);
+    const file = write('trunc.jsonl', jsonl([{ prompt, chosen, rejected }]));
+    const at = async (maxLength: number) => (await inspectDataset(parse({ path: file, model, maxLength }))).preview[0].tokens;
+    expect(await at(p + c + 2)).toEqual({ prompt: p, chosen: c, rejected: r, truncated: false, dropped: null });
+    expect(await at(p + c)).toEqual({ prompt: p, chosen: c, rejected: r, truncated: false, dropped: null });
+    expect(await at(p + c - 1)).toEqual({ prompt: p, chosen: c - 1, rejected: r, truncated: true, dropped: null });
+  }, 60_000);
 });
