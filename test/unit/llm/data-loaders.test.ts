@@ -73,6 +73,14 @@ describe('Anthropic HH-RLHF', () => {
     expect(d.pairs.map((p) => ({ ...p, line: (p.line + 1) / 2 }))).toEqual(gz.pairs.filter((p) => p.line <= 30));
   });
 
+  it('a cut-off or fake .gz stops with an error naming the file and how far it got', async () => {
+    const cut = tmp.file('cut.jsonl.gz');
+    fs.writeFileSync(cut, fs.readFileSync(HH).subarray(0, 30_000));
+    await expect(loadPreferenceFile(cut)).rejects.toThrow(new RegExp(`cut\\.jsonl\\.gz: could not be read past line \\d+ \\(unexpected end of file\\)`));
+    const fake = write('fake.jsonl.gz', jsonl(GENERIC));
+    await expect(loadPreferenceFile(fake)).rejects.toThrow(`${fake}: could not be read past line 0 (incorrect header check)`);
+  });
+
   it('skips transcripts without an Assistant turn or with different prompts', async () => {
     const file = write(
       'hh-bad.jsonl',
