@@ -28,21 +28,23 @@ export function sequenceLogps(model: LogitsModel, b: SequenceBatch, opts: { trai
  * N·V values, which was most of a training step's time on a 50k vocabulary.
  */
 function nextTokenLogp(x: tf.Tensor2D, next: Int32Array): tf.Tensor1D {
-  const vocab = x.shape[1];
-  // the targets are rebuilt from the array: a tensor made here would be disposed before the backward pass runs
-  const oneHot = () => tf.oneHot(tf.tensor1d(next, 'int32'), vocab);
+  const [n, vocab] = x.shape;
+  const flatIdx = new Int32Array(n);
+  for (let i = 0; i < n; i++) flatIdx[i] = i * vocab + next[i];
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const logits = args[0] as tf.Tensor;
+    const logits = args[0] as tf.Tensor2D;
     const save = args[1] as tf.GradSaveFunc;
     const lse = tf.logSumExp(logits, 1);
-    const picked = tf.sum(tf.mul(logits, oneHot()), 1);
+    // a gather of N values, not a [N, V] one-hot product, in the forward pass
+    const picked = tf.gather(tf.reshape(logits, [n * vocab]), tf.tensor1d(flatIdx, 'int32'));
     save([logits, lse]);
     return {
       value: tf.sub(picked, lse),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xs, l] = saved;
         const softmax = tf.exp(tf.sub(xs, tf.expandDims(l, 1)));
-        return tf.mul(tf.expandDims(dy, 1), tf.sub(oneHot(), softmax));
+        // the targets are rebuilt from the array: a tensor made in the forward pass is disposed before this runs
+        return tf.mul(tf.expandDims(dy, 1), tf.sub(tf.oneHot(tf.tensor1d(next, 'int32'), vocab), softmax));
       },
     };
   });
