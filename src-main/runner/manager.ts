@@ -27,6 +27,9 @@ export interface ManagerOptions {
   cancelGraceMs?: number;
 }
 
+const OUT_OF_MEMORY_ADVICE =
+  '; train fewer or smaller runs at once (K, pairs per prompt, batch size), or give workers more memory with NODE_OPTIONS=--max-old-space-size=<MB>';
+
 /**
  * Queues jobs, starts one worker process per job, commits what workers stream into the store as it arrives,
  * and turns a worker that dies into `failed` runs carrying the reason.
@@ -192,10 +195,15 @@ export class RunManager {
       }
     });
     worker.onExit((code, signal) => {
-      const why = signal ? `worker process was killed (${signal})` : `worker process exited with code ${code}`;
+      const outOfMemory = worker.ranOutOfMemory?.() ?? false;
+      const why = outOfMemory
+        ? `out of memory: the worker process reached its JavaScript heap limit${signal ? ` (${signal})` : ''}`
+        : signal
+          ? `worker process was killed (${signal})`
+          : `worker process exited with code ${code}`;
       for (const id of [...job.open]) {
         if (job.cancelRequested.has(id)) this.closeRun(job, id, 'cancelled');
-        else this.closeRun(job, id, 'failed', `${why} before the run finished`);
+        else this.closeRun(job, id, 'failed', `${why} before the run finished${outOfMemory ? OUT_OF_MEMORY_ADVICE : ''}`);
       }
       this.finishJob(job);
     });

@@ -53,6 +53,11 @@ export interface WorkerHandle {
   onMessage(cb: (msg: FromWorker) => void): void;
   onExit(cb: (code: number | null, signal: string | null) => void): void;
   kill(signal?: NodeJS.Signals): void;
+  /**
+   * Whether the process said it ran out of memory (V8's heap-limit message on its stderr) before it exited.
+   * Launchers that cannot read the worker's stderr leave it out.
+   */
+  ranOutOfMemory?(): boolean;
 }
 
 export type WorkerLauncher = () => WorkerHandle;
