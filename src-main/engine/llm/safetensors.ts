@@ -135,6 +135,12 @@ export function readSafetensorsFile(file: string): Map<string, FloatTensor> {
   return out;
 }
 
+/** The file that says which tensors a model folder has: its shard index when it has one, else model.safetensors. */
+export function modelWeightsFile(dir: string): string {
+  const index = path.join(dir, 'model.safetensors.index.json');
+  return fs.existsSync(index) ? index : path.join(dir, 'model.safetensors');
+}
+
 /**
  * The weight files of a model folder: model.safetensors, or the shards listed by model.safetensors.index.json.
  * Returns every tensor's entry (headers only; data is read on demand).

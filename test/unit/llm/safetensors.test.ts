@@ -93,19 +93,19 @@ describe('safetensors files', () => {
     await expectLoadFails(b.dir, [b.file, 'not valid JSON']);
   });
 
-  it('a missing tensor names the model folder and the tensor', async () => {
+  it('a missing tensor names the weights file and the tensor', async () => {
     const { dir, file, weights } = tiny();
     const gone = 'model.layers.1.mlp.up_proj.weight';
     const { [gone]: _, ...rest } = weights;
     writeTypedSafetensors(file, rest, 'F32');
-    await expectLoadFails(dir, [dir, `tensor ${gone}`, 'missing']);
+    await expectLoadFails(dir, [file, `tensor ${gone}`, 'missing']);
   });
 
   it('an untied model without lm_head.weight', async () => {
     const { dir, file, weights } = tiny({ tie: false });
     const { ['lm_head.weight']: _, ...rest } = weights;
     writeTypedSafetensors(file, rest, 'F32');
-    await expectLoadFails(dir, ['lm_head.weight', 'tie_word_embeddings']);
+    await expectLoadFails(dir, [file, 'tensor lm_head.weight', 'tie_word_embeddings']);
   });
 
   it('a wrong shape names the file, the tensor and both shapes', async () => {
@@ -198,6 +198,18 @@ describe('sharded models', () => {
       held.some((n) => msg.includes(n)),
       msg,
     ).toBe(true);
+  });
+
+  it('a tensor neither the index nor a shard has names the index and the tensor', async () => {
+    const { dir, weights } = tiny({ shards: 2 });
+    const index = path.join(dir, 'model.safetensors.index.json');
+    const parsed = JSON.parse(fs.readFileSync(index, 'utf8')) as { weight_map: Record<string, string> };
+    const victim = 'model.layers.1.self_attn.o_proj.weight';
+    const shard = parsed.weight_map[victim];
+    delete parsed.weight_map[victim];
+    fs.writeFileSync(index, JSON.stringify(parsed));
+    writeTypedSafetensors(path.join(dir, shard), Object.fromEntries(Object.entries(weights).filter(([n]) => parsed.weight_map[n] === shard)), 'F32');
+    await expectLoadFails(dir, [index, `tensor ${victim}`, 'missing']);
   });
 
   it('a tensor the index lists that its shard does not hold', async () => {

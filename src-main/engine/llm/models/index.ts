@@ -2,7 +2,7 @@ import * as tf from '../../tf';
 import type { ModelSpec } from '@shared/llm-model';
 import { LORA_TARGETS_DEFAULT } from '@shared/llm-config';
 import { readModelSpec } from '../model-config';
-import { modelTensorEntries, readSafetensorsFile, readTensor, type FloatTensor, type TensorEntry } from '../safetensors';
+import { modelTensorEntries, modelWeightsFile, readSafetensorsFile, readTensor, type FloatTensor, type TensorEntry } from '../safetensors';
 import { Rng } from '../../synthetic/rng';
 import { registerLlmKernels } from '../kernels';
 import {
@@ -108,7 +108,7 @@ class WeightReader {
   entry(name: string, shape: number[]): TensorEntry {
     const full = this.prefix + name;
     const e = this.entries.get(full);
-    if (!e) throw new Error(`${this.dir}: tensor ${full} is missing from the weights`);
+    if (!e) throw new Error(`${modelWeightsFile(this.dir)}: tensor ${full} is missing from the weights`);
     if (e.shape.join(',') !== shape.join(',')) throw new Error(`${e.file}: tensor ${full} has shape [${e.shape}], expected [${shape}] from config.json`);
     return e;
   }
@@ -219,7 +219,7 @@ class Model implements CausalLM {
     const headFull = 'lm_head.weight';
     const hasHead = probeEntries.has(headFull);
     if (!s.tieWordEmbeddings && !hasHead && opts.lmHead !== false)
-      throw new Error(`${this.dir}: tensor lm_head.weight is missing and tie_word_embeddings is false`);
+      throw new Error(`${modelWeightsFile(this.dir)}: tensor lm_head.weight is missing and tie_word_embeddings is false`);
 
     const byName = new Map<string, Weight>();
     try {
@@ -537,7 +537,10 @@ class Model implements CausalLM {
     // the pair holds one kept transpose; the other member is a model weight, disposed below
     if (this.frozenHeadPair) (this.head ? this.frozenHeadPair.wT : this.frozenHeadPair.w).dispose();
     for (const w of this.weights) w.tensor.dispose();
-    for (const l of this.linears) if (l.lora) tf.dispose([l.lora.a, l.lora.b]);
+    for (const l of this.linears) {
+      if (l.lora) tf.dispose([l.lora.a, l.lora.b]);
+      l.frozenT?.dispose();
+    }
     this.weights.length = 0;
   }
 }
