@@ -12,6 +12,7 @@ export const COMMAND_NAME_LIST = [
   'models:inspect',
   'datasets:inspect',
   'llm:logps',
+  'llm:score',
   'runs:cancel',
   'runs:delete',
   'runs:update',

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { SyntheticConfigSchema } from './synthetic-config';
 import { LlmConfigSchema } from './llm-config';
-import type { DatasetInspection, LogpsResult, ModelExportResult, ModelInspection } from './llm-api';
+import type { DatasetInspection, LogpsResult, ModelExportResult, ModelInspection, ScoreResult } from './llm-api';
 import { LOSS_NAMES } from './losses';
 import { RUN_KINDS, RUN_STATUSES, type LogLine, type RunDetail, type RunSummary, type Series, type SweepRecord } from './runs';
 import { TheoryInputSchema, type TheoryResult } from './theory';
@@ -22,7 +22,7 @@ export type { SweepSummary } from './sweeps';
 export type { SweepCell } from './sweep-cells';
 export type { TheoryResult } from './theory';
 export type { LossInspectResult } from './loss-inspect';
-export type { DatasetInspection, LogpsResult, ModelExportResult, ModelInspection } from './llm-api';
+export type { DatasetInspection, LogpsResult, ModelExportResult, ModelInspection, ScoreResult } from './llm-api';
 export type { EvalRecord, EvalResponseRow, EvalSummary, EvalSettings, Stat } from './eval';
 
 const RunId = z.number().int().positive();
@@ -102,6 +102,14 @@ export const commandInputs = {
       promptFormat: LlmConfigSchema.shape.promptFormat,
       maxLength: z.number().int().min(8).max(32_768).default(512),
       batchSize: z.number().int().min(1).max(256).default(4),
+    })
+    .strict(),
+  /** Scores of {prompt, response} rows under a reward or cost model folder (*ForSequenceClassification). */
+  'llm:score': z
+    .object({
+      scorer: z.string().min(1, 'scorer: give a scorer folder').max(4096),
+      data: z.string().min(1, 'data: give a JSONL file of {prompt, response} rows').max(4096),
+      batchSize: z.number().int().min(1).max(256).default(8),
     })
     .strict(),
   'runs:cancel': z.object({ id: RunId }).strict(),
@@ -201,6 +209,7 @@ export interface CommandOutputs {
   'models:inspect': ModelInspection;
   'datasets:inspect': DatasetInspection;
   'llm:logps': LogpsResult;
+  'llm:score': ScoreResult;
   'runs:cancel': { ok: boolean };
   'runs:delete': { ok: boolean };
   'runs:update': RunDetail;

@@ -68,6 +68,12 @@ export interface LogpsResult {
   promptFormat: string;
 }
 
+/** `lab score`: one score per {prompt, response} row, in file order, and the tokens each text became. */
+export interface ScoreResult {
+  scores: number[];
+  tokens: number[];
+}
+
 export interface ModelExportResult {
   out: string;
   mode: 'merged' | 'adapter';

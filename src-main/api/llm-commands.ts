@@ -6,7 +6,7 @@ import type { CommandName, CommandOutputs, CommandParsed } from '@shared/contrac
 import { LabError } from '@shared/errors';
 import { llmRunDir, resumeLlmRun } from './llm-runs';
 
-type LlmCommand = Extract<CommandName, 'runs:resume' | 'runs:exportModel' | 'models:inspect' | 'datasets:inspect' | 'llm:logps'>;
+type LlmCommand = Extract<CommandName, 'runs:resume' | 'runs:exportModel' | 'models:inspect' | 'datasets:inspect' | 'llm:logps' | 'llm:score'>;
 type LlmHandlers = { [C in LlmCommand]: (input: CommandParsed<C>) => CommandOutputs[C] | Promise<CommandOutputs[C]> };
 
 /** A user's file problem (missing tensor, bad row, no such folder) is bad input, not an internal error. */
@@ -63,6 +63,12 @@ export function llmHandlers(ctx: {
         await backend();
         const { logpsOfFile } = await import('../engine/llm/logps-file');
         return logpsOfFile(input);
+      }),
+    'llm:score': (input) =>
+      asInput(async () => {
+        await backend();
+        const { scoreFile } = await import('../engine/llm/score-file');
+        return scoreFile(input);
       }),
   };
 }

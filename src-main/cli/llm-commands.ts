@@ -47,7 +47,7 @@ async function waitAndReport(g: GlobalOpts, lab: ReturnType<typeof openLab>, run
   process.exitCode = worst;
 }
 
-/** The LLM lab's commands: run llm, resume, export-model, logps, model and dataset inspection. */
+/** The LLM lab's commands: run llm, resume, export-model, logps, score, model and dataset inspection. */
 export function registerLlmCommands(program: Command, run: Command): void {
   addSchemaOptions(
     run
@@ -154,6 +154,24 @@ export function registerLlmCommands(program: Command, run: Command): void {
         }
       },
     );
+
+  program
+    .command('score')
+    .description('score {prompt, response} rows with a reward or cost model folder: the text as it stands, read at its last token')
+    .requiredOption('--scorer <dir>', 'a *ForSequenceClassification folder (num_labels 1)')
+    .requiredOption('--data <file>', 'JSON lines with "prompt" and "response"')
+    .option('--batch-size <n>', 'texts per forward pass', '8')
+    .action(async (flags: { scorer: string; data: string; batchSize: string }, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOpts>();
+      if (!/^\d+$/.test(flags.batchSize)) throw new CliInputError(`--batch-size: expected a whole number, got "${flags.batchSize}"`);
+      const lab = openComputeLab(g);
+      try {
+        const out = await call(lab, 'llm:score', { scorer: flags.scorer, data: flags.data, batchSize: Number(flags.batchSize) });
+        print(g.json, { scores: out.scores }, () => out.scores.map((s, i) => `${i}\t${s.toFixed(6)}\t(${out.tokens[i]} tokens)`).join('\n'));
+      } finally {
+        lab.close();
+      }
+    });
 
   program
     .command('model')
