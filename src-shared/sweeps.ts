@@ -3,7 +3,7 @@
  * which the server stores when a sweep ends and the Sweeps view recomputes live from the same function.
  */
 import { z } from 'zod';
-import { SyntheticConfigSchema } from './synthetic-config';
+import { SyntheticConfigSchema, whole } from './synthetic-config';
 import { groupSweepRuns, type SweepCell, type SweepRunLike } from './sweep-cells';
 import { TABLE1_MASKS, paperTable1 } from './paper';
 import { PAPER_LOSSES } from './losses';
@@ -20,7 +20,7 @@ export const SweepStartSchema = z
     preset: z.enum(['table1']).optional(),
     seeds: z.number().int().min(1).max(100).default(5),
     /** Overrides every run's steps (handy for a quick look at a preset). */
-    steps: z.number().int().positive().optional(),
+    steps: whole('steps', 1, 1_000_000).optional(),
     /** Fields shared by every run of the grid. */
     base: SyntheticConfigSchema.partial().strict().default({}),
     /** Config field → values; the sweep is their Cartesian product (× seeds unless 'seed' is a key). */

@@ -21,7 +21,7 @@ describe('a worker out of memory', () => {
     try {
       // 512 prompts × 100,000 pairs each: about 51 million pairs, far beyond a 64 MB heap
       const res = await lab.service.invoke('runs:start', { kind: 'synthetic', config: { K: 512, pairsPerPrompt: 100_000, steps: 5, refSteps: 1 } });
-      expect(res.ok).toBe(true);
+      if (!res.ok) throw new Error(res.error.message);
       const id = (res.value as { runIds: number[] }).runIds[0];
       await new Promise<void>((resolve) => {
         const off = lab.service.onEvent((e) => {

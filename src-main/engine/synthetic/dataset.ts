@@ -71,6 +71,10 @@ export function parseDataset(raw: unknown, prefix = ''): SyntheticDataset {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new DatasetError([{ path: prefix || '(root)', message: 'expected an object {"K", "alpha", "mask", "pairs"}' }]);
   }
+  // counted before each pair is checked, so an oversized dataset is refused at once
+  const pairs = (value as { pairs?: unknown }).pairs;
+  if (Array.isArray(pairs) && pairs.length > MAX_DATASET_PAIRS)
+    throw new DatasetError([{ path: formatPath(prefix, ['pairs']), message: `${pairs.length} pairs; at most ${MAX_DATASET_PAIRS}` }]);
   const res = SyntheticDatasetSchema.safeParse(value);
   if (!res.success) {
     throw new DatasetError(res.error.issues.map((i) => ({ path: formatPath(prefix, i.path), message: i.message })));
