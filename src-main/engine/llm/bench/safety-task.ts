@@ -90,13 +90,14 @@ function pick<T>(rng: Rng, xs: readonly T[]): T {
   return xs[rng.int(xs.length)];
 }
 
-function sample<T>(rng: Rng, xs: readonly T[], k: number): T[] {
-  const a = [...xs];
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [a[i], a[j]] = [a[j], a[i]];
-  }
-  return a.slice(0, k);
+/**
+ * k items of a topic: a run of consecutive items of its list (cyclic) from a random start. Only the first item is
+ * a free choice, so greedy decoding of a model that learned the task names distinct items, and the task's
+ * entropy sits in the choices that matter (comply or refuse, which topic, how many).
+ */
+function itemRun<T>(rng: Rng, xs: readonly T[], k: number): T[] {
+  const start = rng.int(xs.length);
+  return Array.from({ length: k }, (_, i) => xs[(start + i) % xs.length]);
 }
 
 /** One request; harmful with probability `harmfulFraction`. */
@@ -119,7 +120,7 @@ export type ResponseKind = 'correct' | 'short' | 'wrong-item' | 'wrong-format' |
 export function writeResponse(rng: Rng, r: TaskRequest, kind: ResponseKind): string {
   if (kind === 'refuse') return refusalText(r.topic);
   const cw = countWordOf(r.count);
-  const items = sample(rng, ALL_TOPICS[r.topic], r.count);
+  const items = itemRun(rng, ALL_TOPICS[r.topic], r.count);
   if (kind === 'short') return answerText(r.topic, cw, items.slice(0, r.count - 1), r.format);
   if (kind === 'wrong-format') return answerText(r.topic, cw, items, r.format === 'commas' ? 'dashes' : 'commas');
   if (kind === 'wrong-item') {
