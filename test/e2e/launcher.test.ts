@@ -1,7 +1,10 @@
 /** The launcher: plain validation messages next to each field, a K² warning, tag length, Table 1 seeds; clone mode. */
 import { describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { SyntheticConfigSchema } from '@shared/synthetic-config';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { MAX_DATASET_FILE_BYTES, SyntheticConfigSchema } from '@shared/synthetic-config';
 import { finishedRun, openApp, recordCalls, until, type WebLab, withWebLabAndChromium } from './harness';
 
 let web: WebLab;
@@ -80,6 +83,28 @@ describe('launcher', () => {
     await page.waitForSelector('[data-testid="run-view"]');
     expect(starts.length).toBe(1);
     expect(starts[0]).not.toHaveProperty('dataset');
+    expect(errors).toEqual([]);
+  });
+
+  it('a dataset file over the size limit is refused before it is read, naming the file and the limit', async () => {
+    const { page, errors } = await openApp(browser, web, '#/experiments');
+    await page.waitForSelector('[data-testid="launcher"]');
+    const starts = recordCalls(page, 'runs:start');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dpo-lab-big-'));
+    try {
+      const big = path.join(dir, 'huge.json');
+      const fd = fs.openSync(big, 'w');
+      fs.ftruncateSync(fd, MAX_DATASET_FILE_BYTES + 1); // sparse: no disk used
+      fs.closeSync(fd);
+      await page.setInputFiles('#dataset', big);
+      await page.waitForSelector('[data-testid="error-dataset"]');
+      expect(await page.textContent('[data-testid="error-dataset"]')).toContain('huge.json is 32 MiB, larger than the 32 MiB limit for a dataset file');
+      await page.click('[data-testid="launch"]');
+      await page.waitForSelector('[data-testid="launch-error"]');
+      expect(starts).toEqual([]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
     expect(errors).toEqual([]);
   });
 });
