@@ -34,15 +34,20 @@ function nextTokenLogp(x: tf.Tensor2D, next: Int32Array): tf.Tensor1D {
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const logits = args[0] as tf.Tensor2D;
     const save = args[1] as tf.GradSaveFunc;
-    const lse = tf.logSumExp(logits, 1);
+    // log-sum-exp written out so the exponentials are kept for the backward pass: softmax = e / Σe there, one
+    // division instead of a second exp over [N, V]
+    const max = tf.max(logits, 1, true);
+    const e = tf.exp(tf.sub(logits, max));
+    const sum = tf.sum(e, 1, true);
+    const lse = tf.reshape(tf.add(tf.log(sum), max), [n]);
     // a gather of N values, not a [N, V] one-hot product, in the forward pass
     const picked = tf.gather(tf.reshape(logits, [n * vocab]), tf.tensor1d(flatIdx, 'int32'));
-    save([logits, lse]);
+    save([e, sum]);
     return {
       value: tf.sub(picked, lse),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xs, l] = saved;
-        const softmax = tf.exp(tf.sub(xs, tf.expandDims(l, 1)));
+        const [ex, s] = saved;
+        const softmax = tf.div(ex, s);
         // the targets are rebuilt from the array: a tensor made in the forward pass is disposed before this runs
         return tf.mul(tf.expandDims(dy, 1), tf.sub(tf.oneHot(tf.tensor1d(next, 'int32'), vocab), softmax));
       },

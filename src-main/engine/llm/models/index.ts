@@ -537,7 +537,10 @@ class Model implements CausalLM {
     // the pair holds one kept transpose; the other member is a model weight, disposed below
     if (this.frozenHeadPair) (this.head ? this.frozenHeadPair.wT : this.frozenHeadPair.w).dispose();
     for (const w of this.weights) w.tensor.dispose();
-    for (const l of this.linears) if (l.lora) tf.dispose([l.lora.a, l.lora.b]);
+    for (const l of this.linears) {
+      if (l.lora) tf.dispose([l.lora.a, l.lora.b]);
+      l.frozenT?.dispose();
+    }
     this.weights.length = 0;
   }
 }

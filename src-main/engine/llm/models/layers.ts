@@ -36,6 +36,8 @@ export interface Linear {
   weight: Weight;
   bias?: Weight;
   lora?: LoraAdapter;
+  /** Wᵀ [out, in] of a frozen weight, made on first use and kept until the model is disposed */
+  frozenT?: tf.Tensor2D;
 }
 
 export interface ForwardOptions {
@@ -47,13 +49,29 @@ export interface ForwardOptions {
 
 /** x [N, in] → [N, out]. */
 export function linear(x: tf.Tensor2D, l: Linear, o: ForwardOptions, seed: number): tf.Tensor2D {
-  let y: tf.Tensor2D = tf.matMul(x, l.weight.tensor as tf.Tensor2D);
+  let y: tf.Tensor2D = l.weight.tensor instanceof tf.Variable ? tf.matMul(x, l.weight.tensor as tf.Tensor2D) : frozenMatMul(x, l);
   if (l.bias) y = tf.add(y, l.bias.tensor);
   if (l.lora && o.adapters !== false) {
     const input = o.training && l.lora.dropout > 0 ? tf.dropout(x, l.lora.dropout, undefined, seed) : x;
     y = tf.add(y, tf.mul(tf.matMul(tf.matMul(input, l.lora.a), l.lora.b), l.lora.scale));
   }
   return y;
+}
+
+/**
+ * x·W for a frozen W whose input gradient dy·Wᵀ uses a kept copy of Wᵀ: autodiff would run matMul(dy, W, false,
+ * true), and the WASM backend's matMul with a transposed operand is a scalar loop, ~10× slower than the plain one.
+ */
+function frozenMatMul(x: tf.Tensor2D, l: Linear): tf.Tensor2D {
+  const w = l.weight.tensor as tf.Tensor2D;
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+    value: tf.matMul(args[0] as tf.Tensor2D, w),
+    gradFunc: (dy: tf.Tensor) => {
+      l.frozenT ??= tf.keep(tf.transpose(w));
+      return tf.matMul(dy as tf.Tensor2D, l.frozenT);
+    },
+  }));
+  return op(x) as tf.Tensor2D;
 }
 
 export function layerNorm(x: tf.Tensor2D, g: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor2D {
@@ -169,10 +187,45 @@ export function attention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, bias: 
     k = expand(k);
     v = expand(v);
   }
-  const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(D)), bias);
+  const qkT = batchedMatMul(tf.reshape(q, [B * H, T, D]), tf.reshape(k, [B * H, Tk, D]), true);
+  const scores = tf.add(tf.mul(tf.reshape(qkT, [B, H, T, Tk]), 1 / Math.sqrt(D)), bias);
   const p = tf.softmax(scores, -1);
-  const o = tf.matMul(p, v); // [B, H, T, D]
+  const o = tf.reshape(batchedMatMul(tf.reshape(p, [B * H, T, Tk]), tf.reshape(v, [B * H, Tk, D]), false), [B, H, T, D]);
   return tf.reshape(tf.transpose(o, [0, 2, 1, 3]), [B * T, H * D]);
+}
+
+/**
+ * a [N, M, K] · b [N, K, P] (b [N, P, K] with transposeB). On WASM as N plain 2-D products with a gradient of plain
+ * products over explicit transposes: that backend's batched or transposed matMul is a scalar loop (~30 MFLOP/s
+ * against ~27 GFLOP/s for the plain 2-D one), which made attention most of a step at 512 tokens.
+ */
+export function batchedMatMul(a: tf.Tensor3D, b: tf.Tensor3D, transposeB: boolean): tf.Tensor3D {
+  if (tf.getBackend() !== 'wasm') return tf.matMul(a, b, false, transposeB);
+  const bt = transposeB ? (tf.transpose(b, [0, 2, 1]) as tf.Tensor3D) : b;
+  const products = (xs: tf.Tensor[], ys: tf.Tensor[]) => tf.stack(xs.map((x, i) => tf.matMul(x as tf.Tensor2D, ys[i] as tf.Tensor2D))) as tf.Tensor3D;
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x, y] = [args[0] as tf.Tensor3D, args[1] as tf.Tensor3D];
+    (args[2] as tf.GradSaveFunc)([x, y]);
+    return {
+      value: products(tf.unstack(x), tf.unstack(y)),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const ds = tf.unstack(dy);
+        const xs = tf.unstack(saved[0]);
+        const ys = tf.unstack(saved[1]);
+        return [
+          products(
+            ds,
+            ys.map((t) => tf.transpose(t)),
+          ),
+          products(
+            xs.map((t) => tf.transpose(t)),
+            ds,
+          ),
+        ];
+      },
+    };
+  });
+  return op(a, bt) as tf.Tensor3D;
 }
 
 /** [B·T, H·D] → [B, H, T, D]. */
