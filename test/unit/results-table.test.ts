@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bestPerColumn, sortResults, statText } from '../../src-renderer/src/lib/results';
+import { bestPerColumn, sortResults, statText } from '../../src-shared/eval-table';
 import type { EvalRecord } from '../../src-shared/eval';
 
 const rec = (id: number, help: number | null, harm: number | null, status: EvalRecord['status'] = 'done'): EvalRecord =>

@@ -2,7 +2,7 @@
  * The results table (the paper's Tables 2 and 3): one row per evaluation, Help / Harm / S.R. / win rate with their
  * standard errors. Which direction is better per column, sorting, and the best row per column live here.
  */
-import type { EvalRecord, Stat } from '@shared/contract';
+import type { EvalRecord, Stat } from './eval';
 
 export const RESULT_COLUMNS = [
   { key: 'help', label: 'Help', hint: 'mean reward (higher is better)', dir: 1 },
