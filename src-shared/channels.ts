@@ -36,6 +36,7 @@ export const COMMAND_NAME_LIST = [
   'evals:exportCsv',
   'evals:cancel',
   'evals:delete',
+  'stats:compute',
 ] as const;
 
 export const EVENT_CHANNEL = 'lab:event';

@@ -13,6 +13,7 @@ import { TheoryInputSchema, type TheoryResult } from './theory';
 import { SweepStartSchema } from './sweeps';
 import { LossInspectInputSchema, type LossInspectResult } from './loss-inspect';
 import { EvalStartSchema, type EvalRecord, type EvalResponseRow } from './eval';
+import { StatsInputSchema, type StatsResult } from './run-stats';
 import { LabError, issuesFromZod, formatIssues } from './errors';
 import type { COMMAND_NAME_LIST } from './channels';
 export type { FieldIssue, LabErrorBody, Envelope, ErrorCode } from './errors';
@@ -24,6 +25,7 @@ export type { TheoryResult } from './theory';
 export type { LossInspectResult } from './loss-inspect';
 export type { DatasetInspection, LogpsResult, ModelExportResult, ModelInspection, ScoreResult } from './llm-api';
 export type { EvalRecord, EvalResponseRow, EvalSummary, EvalSettings, Stat } from './eval';
+export type { StatsResult, StatsGroup, StatsTest } from './run-stats';
 
 const RunId = z.number().int().positive();
 
@@ -174,6 +176,8 @@ export const commandInputs = {
     .default({}),
   'evals:cancel': z.object({ id: RunId }).strict(),
   'evals:delete': z.object({ id: RunId }).strict(),
+  /** Significance across seeds: per-group t-intervals of a final metric, Welch's t-tests between groups, Holm-corrected. */
+  'stats:compute': StatsInputSchema,
 } as const;
 
 export type CommandName = keyof typeof commandInputs;
@@ -237,6 +241,7 @@ export interface CommandOutputs {
   'evals:exportCsv': { filename: string; csv: string };
   'evals:cancel': { ok: boolean };
   'evals:delete': { ok: boolean };
+  'stats:compute': StatsResult;
 }
 
 export type CommandInput<C extends CommandName> = z.input<(typeof commandInputs)[C]>;

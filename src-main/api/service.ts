@@ -9,6 +9,7 @@ import { llmHandlers } from './llm-commands';
 import { evalHandlers } from './evals';
 import type { EvalRunner } from '../runner/eval-runner';
 import { startSweep } from './sweeps';
+import { computeRunStats } from '@shared/run-stats';
 import { LabError, toErrorBody } from '@shared/errors';
 import { storeError } from '../store/failures';
 import type { LabEvent } from '@shared/events';
@@ -138,6 +139,14 @@ export class LabService {
         );
         this.sweepsSettled.set(sweepId, settled);
         return { sweepId, runIds };
+      },
+      'stats:compute': (input) => {
+        const runs = input.ids.map((id) => {
+          const run = store.runs.get(id);
+          if (!run) throw new LabError('not_found', `run ${id} does not exist`, [{ path: 'ids', message: `no run with id ${id}` }]);
+          return run;
+        });
+        return computeRunStats(runs, input);
       },
       'sweeps:cancel': ({ id }) => {
         const sweep = mustGetSweep(id);

@@ -23,6 +23,7 @@ import { lossList, registerLlmCommands } from './llm-commands';
 import { exitCodeOf, outcomesText, readDatasetFile, runSyntheticSideBySide } from './run-synthetic';
 import { runsTable } from './runs-table';
 import { registerFigure2Command } from './figure2';
+import { registerStatsCommand } from './stats-command';
 
 function rendererDir(): string {
   const fromSource = import.meta.url.endsWith('.ts');
@@ -182,6 +183,7 @@ export function buildProgram(): Command {
   registerFigure2Command(program);
   registerLlmCommands(program, run);
   registerEvalCommands(program);
+  registerStatsCommand(program);
   return program;
 }
 
