@@ -12,6 +12,8 @@ export interface MetricsExport {
   filename: string;
   /** the CSV text: the header, then one chunk per page of rows */
   chunks: AsyncIterable<string>;
+  /** data rows in the chunks read so far (the header not counted) */
+  rows(): number;
 }
 
 /** The export of some runs (which must exist: callers check, to fail before any byte is sent). */
@@ -20,7 +22,9 @@ export function metricsExport(store: LabStore, ids: number[]): MetricsExport {
     ids.length === 1
       ? `run-${ids[0]}-metrics.csv`
       : `runs-${ids.length > 5 ? `${ids.slice(0, 5).join('-')}-and-${ids.length - 5}-more` : ids.join('-')}-metrics.csv`;
-  return { filename, chunks: csvTextPages(metricPages(store.db, ids), [...METRICS_CSV_HEADER]) };
+  let rows = 0;
+  const chunks = csvTextPages(metricPages(store.db, ids), [...METRICS_CSV_HEADER], (n) => (rows += n));
+  return { filename, chunks, rows: () => rows };
 }
 
 /** The whole export as one string, still read in pages (memory is the caller's concern: ids are capped). */

@@ -8,14 +8,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LAB_VERSION } from '../api/lab';
 import { parseJsonText } from '../util/json-file';
-import { writeCsvFile } from '../util/csv-file';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
 import { startWebServer } from '../server/server';
 import { BACKEND_PREFERENCES } from '@shared/backends';
 import { SyntheticConfigSchema } from '@shared/synthetic-config';
-import { METRICS_CSV_HEADER } from '@shared/runs';
-import { EXIT } from '@shared/errors';
+import { EXIT, EXIT_CODE } from '@shared/errors';
 import { addSchemaOptions, CliInputError, valuesFromFlags } from './options';
-import { call, lifecycle, openComputeLab, openLab, print, readInput, reportFailure, type GlobalOpts } from './common';
+import { call, CliCommandError, lifecycle, openComputeLab, openLab, print, readInput, reportFailure, type GlobalOpts } from './common';
 export { lifecycle } from './common';
 import { registerSyntheticLabCommands } from './synthetic-commands';
 import { registerEvalCommands } from './eval-commands';
@@ -44,7 +44,7 @@ export function buildProgram(): Command {
   addSchemaOptions(
     run
       .command('synthetic')
-      .description("the paper's toy experiment (20 prompts × 20 responses)")
+      .description("the paper's toy experiment (20 prompts × 20 responses); --loss dpo,bdpo trains losses side by side")
       .option('--dataset <file>', 'train on this dataset file (JSON, synthetic.md format)')
       .option('--export-dataset <file>', 'write the dataset the run used to this file')
       .option('--name <name>', 'run name'),
@@ -107,19 +107,22 @@ export function buildProgram(): Command {
         throw new CliInputError(`--out: folder ${path.dirname(path.resolve(flags.out))} does not exist`);
       const lab = openLab(g);
       try {
-        let source;
-        try {
-          source = lab.service.metricsCsvRows(ids);
-        } catch (err) {
-          throw new CliInputError(`--run: ${(err as Error).message}`);
+        // the same paged export the app streams: bounded memory, no sort of a whole run
+        const opened = lab.service.openMetricsExport({ ids });
+        if (!opened.ok) {
+          const e = opened.error;
+          if (e.code === 'invalid_input' && e.issues?.length) throw new CliInputError(`--run: ${e.issues.map((i) => i.message).join('; ')}`);
+          if (e.code === 'not_found') throw new CliInputError(`--run: ${e.message}`);
+          throw new CliCommandError(e.message, EXIT_CODE[e.code], e.code);
         }
-        const header = [...METRICS_CSV_HEADER];
+        const { chunks, rows: counted } = opened.value;
         if (flags.out === undefined) {
           // stdout carries the CSV itself (pipe it into a file or another tool)
-          await writeCsvFile(source, header, process.stdout);
+          await pipeline(Readable.from(chunks), process.stdout, { end: false });
           return;
         }
-        const rows = await writeCsvFile(source, header, flags.out);
+        await pipeline(Readable.from(chunks), fs.createWriteStream(flags.out));
+        const rows = counted();
         const out = flags.out;
         print(g.json, { file: path.resolve(out), rows }, () => `wrote ${rows} rows to ${out}`);
       } finally {
