@@ -51,7 +51,7 @@ describe('sweep summary', () => {
       id: ++id,
       status,
       config: SyntheticConfigSchema.parse({ loss, mask, seed }) as unknown as Record<string, unknown>,
-      final: { expectedUtility: eu, pBest: 0, oodMass: 0, klToRef: 0 },
+      final: { expectedUtility: eu, expectedUtilityNormalized: eu / 10, pBest: 0, oodMass: 0, klToRef: 0 },
     });
     const summary = summariseRuns(
       [mk('dpo', 0, 0, 4), mk('dpo', 0, 1, 6), mk('bdpo', 0, 0, 5), mk('dpo', 0, 2, 5), mk('dpo', 0.2, 0, 3), mk('dpo', 0.2, 1, 99, 'failed')],
@@ -65,11 +65,13 @@ describe('sweep summary', () => {
     expect(dpo0.paper).toBe(4.28);
     const dpo02 = summary.cells.find((c) => c.key.loss === 'dpo' && c.key.mask === 0.2)!;
     expect([dpo02.n, dpo02.metrics.expectedUtility.mean, dpo02.paper]).toEqual([1, 3, 3.98]); // the failed run is not averaged
-    expect(
-      table1Text(summary)
-        .split('\n')
-        .slice(1)
-        .map((l) => l.trimEnd()),
-    ).toEqual(['mask  dpo                 bdpo', '0.0   5.00 ± 1.00 (4.28)  5.00 (4.45)', '0.2   3.00 (3.98)         —']);
+    // the paper beside the normalised metric (its scale); the raw one after it, without the paper's numbers
+    const lines = table1Text(summary)
+      .split('\n')
+      .map((l) => l.trimEnd());
+    expect(lines[0]).toMatch(/^R̃ = final expectedUtilityNormalized .*paper's Table 1 "reward" in brackets$/);
+    expect(lines.slice(1, 4)).toEqual(['mask  dpo                 bdpo', '0.0   0.50 ± 0.10 (4.28)  0.50 (4.45)', '0.2   0.30 (3.98)         —']);
+    expect(lines[5]).toMatch(/^R = final expectedUtility \(raw .*not on the paper's scale$/);
+    expect(lines.slice(6)).toEqual(['mask  dpo          bdpo', '0.0   5.00 ± 1.00  5.00', '0.2   3.00         —']);
   });
 });

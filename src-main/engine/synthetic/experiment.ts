@@ -21,7 +21,7 @@
  * Metrics: training step t = 1..steps logs (every `logEvery` steps and at the last step) the standard metrics
  * of the loss registry, grad_norm, learning_rate and balance/param_grad_norm_{chosen,rejected}. The policy is
  * evaluated at steps 0 (= πref), evalEvery, 2·evalEvery, … and at `steps` (expectedUtility, pBest, oodMass,
- * klToRef, and a 'probs' snapshot). The metrics of step t are those of the minibatch at the parameters before
+ * klToRef, expectedUtilityNormalized, and a 'probs' snapshot). The metrics of step t are those of the minibatch at the parameters before
  * update t; the eval at step t is the policy after t updates. The warm-up logs warmup/loss and
  * warmup/grad_norm at its steps 1..refSteps (same logEvery rule).
  */
@@ -47,7 +47,7 @@ import {
   type AdamState,
   type StepKind,
 } from './step';
-import { generateDataset, utilityMatrix, type PolicyStats } from './task';
+import { generateDataset, normalizedUtilityMatrix, utilityMatrix, type PolicyStats } from './task';
 
 export interface SyntheticRunInput {
   config: SyntheticConfig;
@@ -63,7 +63,7 @@ export interface SyntheticResult {
   dataset: SyntheticDataset;
   /** eval metrics of the final policy */
   final: PolicyStats;
-  /** the same four for πref (the warm-up result); klToRef = 0 */
+  /** the same metrics for πref (the warm-up result); klToRef = 0 */
   refFinal: PolicyStats;
   /** final π(y|x), probs[x][y] */
   probs: number[][];
@@ -95,7 +95,7 @@ export function emptyStepTimings(): StepTimings {
 /** Names of the per-step training metrics, in the order they are sent. */
 export const TRAIN_METRIC_NAMES: readonly string[] = [...STANDARD_METRIC_NAMES, ...TRAINER_METRIC_NAMES, ...PARAM_BALANCE_METRIC_NAMES];
 /** Names of the eval metrics (synthetic.md § Metrics). */
-export const EVAL_METRIC_NAMES = ['expectedUtility', 'pBest', 'oodMass', 'klToRef'] as const;
+export const EVAL_METRIC_NAMES = ['expectedUtility', 'pBest', 'oodMass', 'klToRef', 'expectedUtilityNormalized'] as const;
 /** Names of the warm-up metrics. */
 export const WARMUP_METRIC_NAMES: readonly string[] = ['warmup/loss', 'warmup/grad_norm'];
 
@@ -178,6 +178,8 @@ interface PhaseArgs {
 
 interface EvalConsts {
   U: tf.Tensor;
+  /** u(y|x)/Z_x per row, for expectedUtilityNormalized */
+  Un: tf.Tensor;
   eye: tf.Tensor;
   maskT: tf.Tensor;
 }
@@ -192,14 +194,15 @@ function toMatrix(flat: ArrayLike<number>, K: number): number[][] {
   return m;
 }
 
-/** Eval vectors [4, R] (EVAL_METRIC_NAMES order) of a forward pass. */
+/** Eval vectors [5, R] (EVAL_METRIC_NAMES order) of a forward pass. */
 function evalVectors(fwd: { logp: tf.Tensor3D; probs: tf.Tensor3D }, refLogp: tf.Tensor3D, c: EvalConsts, K: number): tf.Tensor2D {
   const p = fwd.probs;
   const eu = tf.sum(tf.mul(p, c.U), [1, 2]);
   const best = tf.div(tf.sum(tf.mul(p, c.eye), [1, 2]), K);
   const ood = tf.div(tf.sum(tf.mul(p, c.maskT), [1, 2]), K);
   const kl = tf.div(tf.sum(tf.mul(p, tf.sub(fwd.logp, refLogp)), [1, 2]), K);
-  return tf.stack([eu, best, ood, kl]) as tf.Tensor2D;
+  const eun = tf.sum(tf.mul(p, c.Un), [1, 2]);
+  return tf.stack([eu, best, ood, kl, eun]) as tf.Tensor2D;
 }
 
 /**
@@ -222,10 +225,11 @@ async function runPhase(a: PhaseArgs, evalConsts: EvalConsts | null): Promise<tf
 
   const emitEval = (step: number, data: Float32Array, layout: ReadbackLayout) => {
     const evals: EvalOut[] = rows.map((row, r) => {
-      const [expectedUtility, pBest, oodMass, klToRef] = EVAL_METRIC_NAMES.map((_, j) => layout.get(data, 'eval', r, j));
-      const e: EvalOut = { stats: { expectedUtility, pBest, oodMass, klToRef }, probs: toMatrix(layout.probs(data, r), K) };
+      const values = EVAL_METRIC_NAMES.map((_, j) => layout.get(data, 'eval', r, j));
+      const [expectedUtility, pBest, oodMass, klToRef, expectedUtilityNormalized] = values;
+      const e: EvalOut = { stats: { expectedUtility, expectedUtilityNormalized, pBest, oodMass, klToRef }, probs: toMatrix(layout.probs(data, r), K) };
       for (const o of row.report) {
-        sink.metrics(o, step, EVAL_METRIC_NAMES, [expectedUtility, pBest, oodMass, klToRef]);
+        sink.metrics(o, step, EVAL_METRIC_NAMES, values);
         if (a.snapshots) sink.snapshot(o, step, 'probs', e.probs);
       }
       return e;
@@ -425,13 +429,17 @@ async function runProgram(
       trainSorted.flatMap((r) => utilityMatrix(K, r.prep.config.alpha).flat()),
       [trainSorted.length, K, K],
     );
+    const Unt = tf.tensor3d(
+      trainSorted.flatMap((r) => normalizedUtilityMatrix(K, r.prep.config.alpha).flat()),
+      [trainSorted.length, K, K],
+    );
     const eye = tf.tidy(() => tf.eye(K).reshape([1, K, K]));
     const maskBuf = new Float32Array(trainSorted.length * K * K);
     trainSorted.forEach((r, i) => {
       for (const [x, y] of r.prep.dataset.mask) maskBuf[i * K * K + x * K + y] = 1;
     });
     const maskT = tf.tensor3d(maskBuf, [trainSorted.length, K, K]);
-    owned.push(Ut, eye, maskT);
+    owned.push(Ut, Unt, eye, maskT);
 
     // 1. init, 2. warm-up (DPO against the initial model)
     const init = initParams(
@@ -499,7 +507,7 @@ async function runProgram(
           });
         },
       },
-      { U: Ut, eye, maskT },
+      { U: Ut, Un: Unt, eye, maskT },
     );
     tf.dispose(finalParams);
   } finally {

@@ -356,8 +356,8 @@ export const READBACK_BLOCKS: readonly { name: ReadbackBlock; rows: (K: number) 
   { name: 'chosenNorm', rows: () => 1, when: 'split' },
   { name: 'rejectedNorm', rows: () => 1, when: 'split' },
   { name: 'metrics', rows: () => STANDARD_METRIC_NAMES.length, when: 'metrics' },
-  /** EVAL_METRIC_NAMES order: expectedUtility, pBest, oodMass, klToRef */
-  { name: 'eval', rows: () => 4, when: 'eval' },
+  /** EVAL_METRIC_NAMES order: expectedUtility, pBest, oodMass, klToRef, expectedUtilityNormalized */
+  { name: 'eval', rows: () => 5, when: 'eval' },
   { name: 'probs', rows: (K) => K * K, when: 'eval' },
 ];
 

@@ -17,6 +17,18 @@ export function utilityMatrix(K: number, alpha: number): number[][] {
   return Array.from({ length: K }, (_, x) => Array.from({ length: K }, (_, y) => utility(y, x, alpha)));
 }
 
+/**
+ * Ũ[x][y] = u(y|x) / Z_x with Z_x = Σ_y u(y|x): the paper's u(y|x) ∝ e^{−α(y−x)²} read as a distribution over y
+ * for each x (synthetic.md § Metrics, expectedUtilityNormalized). Preferences are unchanged (Bradley–Terry is
+ * scale-free per prompt); only the metric's scale moves to the paper's.
+ */
+export function normalizedUtilityMatrix(K: number, alpha: number): number[][] {
+  return utilityMatrix(K, alpha).map((row) => {
+    const z = row.reduce((a, b) => a + b, 0);
+    return row.map((u) => u / z);
+  });
+}
+
 /** Bradley–Terry, eq. 33: P(y1 ≻ y2 | x) = u(y1|x) / (u(y1|x) + u(y2|x)). */
 export function preferenceProbability(y1: number, y2: number, x: number, alpha: number): number {
   const u1 = utility(y1, x, alpha);
@@ -96,6 +108,8 @@ export function generateDataset(p: DatasetParams): SyntheticDataset {
 export type PolicyStats = {
   /** R = Σ_x Σ_y π(y|x) u(y|x), in (0, K] */
   expectedUtility: number;
+  /** R̃ = Σ_x Σ_y π(y|x) u(y|x) / Z_x, Z_x = Σ_y u(y|x): the paper's scale, in (0, K) */
+  expectedUtilityNormalized: number;
   /** mean_x π(x|x) */
   pBest: number;
   /** mean_x Σ_{masked y} π(y|x) */
@@ -116,7 +130,9 @@ export function policyStats(
 ): PolicyStats {
   const K = probs.length;
   const masked = maskMatrix(K, maskCells);
+  const Un = normalizedUtilityMatrix(K, alpha);
   let eu = 0;
+  let eun = 0;
   let best = 0;
   let ood = 0;
   let kl = 0;
@@ -125,9 +141,10 @@ export function policyStats(
     for (let y = 0; y < K; y++) {
       const p = probs[x][y];
       eu += p * utility(y, x, alpha);
+      eun += p * Un[x][y];
       if (masked[x][y]) ood += p;
       if (p > 0) kl += p * (Math.log(p) - Math.log(refProbs[x][y]));
     }
   }
-  return { expectedUtility: eu, pBest: best / K, oodMass: ood / K, klToRef: kl / K };
+  return { expectedUtility: eu, expectedUtilityNormalized: eun, pBest: best / K, oodMass: ood / K, klToRef: kl / K };
 }
