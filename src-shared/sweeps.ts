@@ -7,6 +7,7 @@ import { SyntheticConfigSchema, whole } from './synthetic-config';
 import { groupSweepRuns, type SweepCell, type SweepRunLike } from './sweep-cells';
 import { TABLE1_MASKS, paperTable1 } from './paper';
 import { PAPER_LOSSES } from './losses';
+import { sensitivityRunCount, summariseSensitivity, type SensitivityStudy } from './sensitivity';
 
 const GridValue = z.union([z.number(), z.string()]);
 
@@ -16,8 +17,11 @@ export const MAX_SWEEP_RUNS = 5000;
 export const SweepStartSchema = z
   .object({
     name: z.string().max(200).optional(),
-    /** 'table1': the paper's 6 losses × mask {0, 0.2, 0.4} × seeds */
-    preset: z.enum(['table1']).optional(),
+    /**
+     * 'table1': the paper's 6 losses × mask {0, 0.2, 0.4} × seeds; 'sensitivity': the same × steps × β × lr ×
+     * model (sensitivity.ts SENSITIVITY_AXES)
+     */
+    preset: z.enum(['table1', 'sensitivity']).optional(),
     seeds: z.number().int().min(1).max(100).default(5),
     /** Overrides every run's steps (handy for a quick look at a preset). */
     steps: whole('steps', 1, 1_000_000).optional(),
@@ -29,6 +33,7 @@ export const SweepStartSchema = z
   .strict()
   .refine((v) => v.preset || (v.grid && Object.keys(v.grid).length), { message: 'give a preset or a non-empty grid', path: ['grid'] })
   .refine((v) => !(v.preset && v.grid), { message: 'give a preset or a grid, not both (a preset fixes its own grid)', path: ['grid'] })
+  .refine((v) => !(v.preset === 'sensitivity' && v.steps), { message: 'the sensitivity study varies steps itself (300, 1000, 3000)', path: ['steps'] })
   // counted before anything expands, so a small request cannot ask for millions of runs
   .refine((v) => sweepRunCount(v) <= MAX_SWEEP_RUNS, {
     message: `the grid expands to more than ${MAX_SWEEP_RUNS} runs (values per field multiplied, times seeds); split it`,
@@ -38,6 +43,7 @@ export const SweepStartSchema = z
 /** How many runs a sweep request expands to, without expanding it. */
 export function sweepRunCount(v: { preset?: string; seeds: number; grid?: Record<string, readonly unknown[]> }): number {
   if (v.preset === 'table1') return PAPER_LOSSES.length * TABLE1_MASKS.length * v.seeds;
+  if (v.preset === 'sensitivity') return sensitivityRunCount(v.seeds);
   const grid = v.grid ?? {};
   const cells = Object.values(grid).reduce((n, values) => n * values.length, 1);
   return cells * ('seed' in grid ? 1 : v.seeds);
@@ -51,6 +57,8 @@ export interface SweepSummary {
   metric: string;
   cells: SweepCell[];
   statusCounts: Record<string, number>;
+  /** the sensitivity preset's per-setting table */
+  sensitivity?: SensitivityStudy;
 }
 
 /** A sweep's summary from its runs: cells keyed by the fields that vary (seeds pooled), with the paper's values. */
@@ -64,5 +72,7 @@ export function summariseRuns(runs: readonly SweepRunLike[], preset: string | nu
       if (v !== undefined) cell.paper = v;
     }
   }
-  return { preset, varying, metric: 'expectedUtility', cells, statusCounts };
+  const summary: SweepSummary = { preset, varying, metric: 'expectedUtility', cells, statusCounts };
+  if (preset === 'sensitivity') summary.sensitivity = summariseSensitivity(runs);
+  return summary;
 }

@@ -1,7 +1,7 @@
 import type { LabStore } from '../store';
 import type { RunManager } from '../runner/manager';
 import { SyntheticConfigSchema, type SyntheticConfig } from '@shared/synthetic-config';
-import { expandGrid, GridError, planBatches, table1Configs } from '../engine/synthetic/sweep';
+import { expandGrid, GridError, planBatches, sensitivityConfigs, table1Configs } from '../engine/synthetic/sweep';
 import { runName } from './synthetic-runs';
 import { LabError } from '@shared/errors';
 import { summariseRuns, type SweepStartInput, type SweepSummary } from '@shared/sweeps';
@@ -14,6 +14,7 @@ export function sweepConfigs(input: SweepStartInput): SyntheticConfig[] {
         SyntheticConfigSchema.parse({ ...c, ...input.base, loss: c.loss, mask: c.mask, seed: c.seed, ...(input.steps ? { steps: input.steps } : {}) }),
       );
     }
+    if (input.preset === 'sensitivity') return sensitivityConfigs({ seeds: input.seeds, base: input.base });
     const grid: Record<string, readonly unknown[]> = { ...input.grid! };
     if (!grid.seed) grid.seed = Array.from({ length: input.seeds }, (_, i) => i);
     return expandGrid({ ...input.base, ...(input.steps ? { steps: input.steps } : {}) }, grid);
@@ -30,7 +31,13 @@ export function summariseSweep(store: LabStore, sweepId: number, preset: string 
 /** Creates the sweep and its runs, queues them as batched jobs, and summarises when every job is over. */
 export function startSweep(store: LabStore, manager: RunManager, input: SweepStartInput): { sweepId: number; runIds: number[]; done: Promise<void> } {
   const configs = sweepConfigs(input);
-  const name = input.name ?? (input.preset === 'table1' ? `Table 1 (${input.seeds} seeds)` : `sweep over ${Object.keys(input.grid ?? {}).join(', ')}`);
+  const name =
+    input.name ??
+    (input.preset === 'table1'
+      ? `Table 1 (${input.seeds} seeds)`
+      : input.preset === 'sensitivity'
+        ? `Sensitivity study (${input.seeds} seeds)`
+        : `sweep over ${Object.keys(input.grid ?? {}).join(', ')}`);
   const sweepId = store.sweeps.create(name, input.preset ?? null, input);
   const runIds = store.runs.createMany(configs.map((config) => ({ name: runName(config), kind: 'synthetic' as const, config, seed: config.seed, sweepId })));
   const jobs = planBatches(configs).map((batch) => manager.enqueueSynthetic(batch.map((i) => ({ runId: runIds[i], config: configs[i] }))).done);

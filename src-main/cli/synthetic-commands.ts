@@ -5,6 +5,8 @@ import type { SweepSummary } from '@shared/sweeps';
 import type { LabEvent } from '@shared/events';
 import { EXIT } from '@shared/errors';
 import { table1Text } from './table1-text';
+import { sensitivityText } from './sensitivity-text';
+import { SENSITIVITY_AXES, sensitivityRunCount } from '@shared/sensitivity';
 import { call, openComputeLab, openLab, print, readInput, waitForRuns, type GlobalOpts } from './common';
 import { addSchemaOptions, CliInputError, valuesFromFlags } from './options';
 import { parseJsonText } from '../util/json-file';
@@ -58,7 +60,7 @@ async function runSweep(cmd: Command, input: Record<string, unknown>): Promise<v
     print(g.json, { sweepId, status: sweep.status, runIds, seconds, summary }, () =>
       [
         `sweep ${sweepId} ${sweep.status}: ${runIds.length} runs in ${seconds.toFixed(1)} s`,
-        summary.preset === 'table1' ? table1Text(summary) : genericText(summary),
+        summary.preset === 'table1' ? table1Text(summary) : summary.sensitivity ? sensitivityText(summary.sensitivity) : genericText(summary),
       ].join('\n'),
     );
     process.exitCode = sweep.status === 'done' ? EXIT.ok : sweep.status === 'cancelled' ? EXIT.cancelled : EXIT.failed;
@@ -78,6 +80,17 @@ export function registerSyntheticLabCommands(program: Command): void {
     .option('--name <name>', 'sweep name')
     .action(async (flags: { seeds: string; steps?: string; name?: string }, cmd: Command) => {
       await runSweep(cmd, { preset: 'table1', seeds: intFlag('--seeds', flags.seeds), steps: intFlag('--steps', flags.steps), name: flags.name });
+    });
+  const ax = SENSITIVITY_AXES;
+  sweep
+    .command('sensitivity')
+    .description(
+      `the paper's losses over the settings it left open: steps ${ax.steps.join('/')} × β ${ax.beta.join('/')} × lr ${ax.lr.join('/')} × model ${ax.model.join('/')} × mask ${ax.mask.join('/')} × seeds (${sensitivityRunCount(1)} runs per seed); per setting our ranking, Kendall's τ against the paper's, and Welch's test of bdpo vs dpo`,
+    )
+    .option('--seeds <n>', 'seeds per setting and loss', '3')
+    .option('--name <name>', 'sweep name')
+    .action(async (flags: { seeds: string; name?: string }, cmd: Command) => {
+      await runSweep(cmd, { preset: 'sensitivity', seeds: intFlag('--seeds', flags.seeds), name: flags.name });
     });
   sweep
     .command('grid')

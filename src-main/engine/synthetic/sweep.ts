@@ -4,6 +4,7 @@
  */
 import { PAPER_LOSSES } from '@shared/losses';
 import { TABLE1_MASKS } from '@shared/paper';
+import { SENSITIVITY_AXES } from '@shared/sensitivity';
 import { SyntheticConfigSchema, type SyntheticConfig, type SyntheticConfigInput } from '@shared/synthetic-config';
 import { planBatches, planKey } from './plan';
 
@@ -76,5 +77,45 @@ export function table1Configs(opts: Table1Options = {}): SyntheticConfig[] {
     for (let seed = 0; seed < seeds; seed++)
       for (const loss of PAPER_LOSSES)
         out.push(SyntheticConfigSchema.parse({ ...opts.base, ...(opts.steps !== undefined ? { steps: opts.steps } : {}), loss, mask, seed }));
+  return out;
+}
+
+export interface SensitivityOptions {
+  /** seeds 0..seeds−1 (default 3) */
+  seeds?: number;
+  /** other fields shared by every run */
+  base?: Partial<SyntheticConfigInput>;
+}
+
+/**
+ * The sensitivity study's runs: SENSITIVITY_AXES × the six paper losses × seeds, ordered so each plannable
+ * program (model × steps) is contiguous. Each run evaluates 10 times and logs 20 times over its training, so a
+ * study of ~1300 runs stores hundreds of thousands of metric rows rather than tens of millions (every step).
+ */
+export function sensitivityConfigs(opts: SensitivityOptions = {}): SyntheticConfig[] {
+  const seeds = opts.seeds ?? 3;
+  const a = SENSITIVITY_AXES;
+  const out: SyntheticConfig[] = [];
+  for (const model of a.model)
+    for (const steps of a.steps)
+      for (const beta of a.beta)
+        for (const lr of a.lr)
+          for (const mask of a.mask)
+            for (let seed = 0; seed < seeds; seed++)
+              for (const loss of PAPER_LOSSES)
+                out.push(
+                  SyntheticConfigSchema.parse({
+                    ...opts.base,
+                    model,
+                    steps,
+                    beta,
+                    lr,
+                    mask,
+                    seed,
+                    loss,
+                    evalEvery: Math.max(1, Math.round(steps / 10)),
+                    logEvery: Math.max(1, Math.round(steps / 20)),
+                  }),
+                );
   return out;
 }
