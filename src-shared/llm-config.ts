@@ -128,6 +128,15 @@ export const LlmConfigSchema = z
     seed: whole('seed', 0, 2 ** 31 - 1)
       .default(0)
       .meta(info({ label: 'seed', group: 'Training', help: 'data split and order, adapter init, dropout' })),
+    threads: whole('threads', 0, 2)
+      .default(0)
+      .meta(
+        info({
+          label: 'threads',
+          group: 'Training',
+          help: 'LoRA steps on two threads (chosen and rejected responses side by side, gradients summed): 0 = two where the machine has two cores',
+        }),
+      ),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -10,7 +10,12 @@ import type { WorkerSink } from './worker';
 export async function runLlmJob(
   job: LlmJob,
   sink: WorkerSink,
-  io: { send: (msg: FromWorker) => void; log: (runId: number, text: string, level?: 'info' | 'warn' | 'error') => void },
+  io: {
+    send: (msg: FromWorker) => void;
+    log: (runId: number, text: string, level?: 'info' | 'warn' | 'error') => void;
+    /** the worker's own script, which a second training thread starts from */
+    peerEntry?: string;
+  },
 ): Promise<void> {
   for (const [k, run] of job.runs.entries()) {
     const view: LlmSink = {
@@ -27,7 +32,14 @@ export async function runLlmJob(
     };
     try {
       const { final } = await trainLlm(
-        { config: run.config, runDir: run.runDir, resume: run.resume, reference: run.reference, resumeAtMostStep: run.resumeAtMostStep },
+        {
+          config: run.config,
+          runDir: run.runDir,
+          resume: run.resume,
+          reference: run.reference,
+          resumeAtMostStep: run.resumeAtMostStep,
+          peerEntry: io.peerEntry,
+        },
         view,
       );
       sink.flush();

@@ -11,6 +11,9 @@ import { generateDataset } from '../engine/synthetic/task';
 import { wasmKernels } from '../engine/synthetic/wasm-kernels';
 import { getBackend } from '../engine/tf';
 import type { FromWorker, SyntheticJob, ToWorker, WorkerJob } from './protocol';
+import { fileURLToPath } from 'node:url';
+import { isMainThread, workerData } from 'node:worker_threads';
+import type { PeerInit } from '../engine/llm/parallel/channel';
 
 /**
  * Rows are held at most this long before they reach the parent, which commits them at once. Half a second keeps
@@ -268,34 +271,39 @@ async function runJob(job: WorkerJob, sink: WorkerSink): Promise<void> {
   }
   // The LLM trainer (tokenizers, safetensors, models) loads only in workers that train one.
   const { runLlmJob } = await import('./llm-job');
-  return runLlmJob(job, sink, { send, log });
+  return runLlmJob(job, sink, { send, log, peerEntry: fileURLToPath(import.meta.url) });
 }
 
 let sink: WorkerSink | null = null;
 const pendingCancels: (number | null)[] = [];
-onMessage((msg) => {
-  if (msg.type === 'cancel') {
-    if (sink) sink.cancel(msg.runId);
-    else pendingCancels.push(msg.runId);
-    return;
-  }
-  if (msg.type === 'start') {
-    void (async () => {
-      const job = msg.job;
-      const ids = job.kind === 'eval' ? [] : job.runs.map((r) => r.runId);
-      try {
-        const backend = await initBackend(job.backend);
-        send({ type: 'hello', pid: process.pid, backend });
-      } catch (err) {
-        for (const runId of ids) send({ type: 'runFailed', runId, error: (err as Error).message });
-        if (job.kind === 'eval') send({ type: 'evalFailed', evalId: job.evalId, error: (err as Error).message, cancelled: false });
+// This file is also the entry of an LLM run's second training thread (engine/llm/parallel), so that the bundle
+// needs no second worker script.
+if (!isMainThread && (workerData as PeerInit | undefined)?.role === 'llm-peer') {
+  void import('../engine/llm/parallel/peer').then((m) => m.runLlmPeer(workerData as PeerInit));
+} else
+  onMessage((msg) => {
+    if (msg.type === 'cancel') {
+      if (sink) sink.cancel(msg.runId);
+      else pendingCancels.push(msg.runId);
+      return;
+    }
+    if (msg.type === 'start') {
+      void (async () => {
+        const job = msg.job;
+        const ids = job.kind === 'eval' ? [] : job.runs.map((r) => r.runId);
+        try {
+          const backend = await initBackend(job.backend);
+          send({ type: 'hello', pid: process.pid, backend });
+        } catch (err) {
+          for (const runId of ids) send({ type: 'runFailed', runId, error: (err as Error).message });
+          if (job.kind === 'eval') send({ type: 'evalFailed', evalId: job.evalId, error: (err as Error).message, cancelled: false });
+          sendLastAndExit({ type: 'jobDone' });
+          return;
+        }
+        sink = new WorkerSink(ids);
+        pendingCancels.forEach((c) => sink!.cancel(c));
+        await runJob(job, sink);
         sendLastAndExit({ type: 'jobDone' });
-        return;
-      }
-      sink = new WorkerSink(ids);
-      pendingCancels.forEach((c) => sink!.cancel(c));
-      await runJob(job, sink);
-      sendLastAndExit({ type: 'jobDone' });
-    })();
-  }
-});
+      })();
+    }
+  });

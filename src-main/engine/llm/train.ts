@@ -14,6 +14,8 @@ import { AdamW, clipByGlobalNorm, ADAMW_DEFAULTS } from './adamw';
 import { learningRateAt } from './schedule';
 import { listCheckpoints, loadCheckpoint, saveCheckpoint } from './checkpoints';
 import { estimateTrainingBytes, loraParameterCount, parameterCount, WASM_HEAP_CAP } from './memory';
+import { loadOptionsOf } from './parallel/load-options';
+import { TrainingPeer, trainingThreads } from './parallel/main-side';
 
 /** What the LLM trainer sends besides metric rows: log lines and stored artifacts (the reference log-probs). */
 export interface LlmSink extends RunSink {
@@ -33,6 +35,8 @@ export interface LlmTrainInput {
   reference?: string;
   /** resume from a checkpoint at or before this step (the last step whose rows the lab has) */
   resumeAtMostStep?: number;
+  /** the script a second training thread starts from (the worker's own file); without it training uses one thread */
+  peerEntry?: string;
 }
 
 /** Reference log-probs, computed once before training and stored with the run (artifact "reference-logps"). */
@@ -139,19 +143,8 @@ export async function trainLlm(input: LlmTrainInput, sink: LlmSink): Promise<{ f
   if (train.length === 0) throw new Error(`${c.data}: no training pairs left (${kept.length} usable pairs, eval fraction ${c.evalFraction})`);
   sink.log(`prompt format: ${prepared.promptFormat}; ${train.length} training pairs, ${evalPairs.length} held-out pairs (seed ${c.seed})`);
 
-  // Empty = the architecture's default targets (q/v projections), which the model loader knows.
-  const ownTargets = c.loraTargets
-    .split(',')
-    .map((x) => x.trim())
-    .filter(Boolean);
-  const lm = await loadCausalLM(c.model, {
-    seed: c.seed,
-    train: true,
-    lora:
-      c.finetune === 'lora'
-        ? { rank: c.loraRank, alpha: c.loraAlpha, dropout: c.loraDropout, ...(ownTargets.length ? { targetModules: ownTargets } : {}) }
-        : undefined,
-  });
+  const lm = await loadCausalLM(c.model, loadOptionsOf(c));
+  let peer: TrainingPeer | null = null;
   try {
     const vars = lm.trainableVariables();
     const trainable = vars.reduce((n, v) => n + v.size, 0);
@@ -165,6 +158,17 @@ export async function trainLlm(input: LlmTrainInput, sink: LlmSink): Promise<{ f
         `this run needs about ${mb(estimate)}, more than the WASM backend's ${mb(WASM_HEAP_CAP)} heap; use a shorter max length, a smaller batch, LoRA, or a native backend (tfjs-node)`,
       );
     void loraParameterCount;
+
+    if (trainingThreads(c, input.peerEntry) === 2) {
+      // the peer loads its copy of the model while this thread computes the reference log-probs
+      peer = TrainingPeer.start(input.peerEntry!, {
+        config: c,
+        backend: tf.getBackend(),
+        rejected: train.map((p) => p.rejected),
+        padId: tokenizer.padTokenId,
+        trainableSize: trainable,
+      });
+    }
 
     const hyper: LossHyper = { beta: c.beta, clip: c.clip, labelSmoothing: c.labelSmoothing };
     const lossDef = getLoss(c.loss);
@@ -224,6 +228,10 @@ export async function trainLlm(input: LlmTrainInput, sink: LlmSink): Promise<{ f
     };
     if (startStep === 0) evaluate(0);
 
+    if (peer) {
+      peer.waitReady();
+      sink.log('training on two threads: chosen responses here, rejected ones on the second thread, gradients summed');
+    }
     const names = [...STANDARD_METRIC_NAMES, ...TRAIN_EXTRA_METRICS];
     for (let step = startStep + 1; step <= c.steps; step++) {
       if (await sink.poll()) {
@@ -238,21 +246,54 @@ export async function trainLlm(input: LlmTrainInput, sink: LlmSink): Promise<{ f
         const base = ((step - 1) * c.gradAccum + m) * c.batchSize;
         const idx = Array.from({ length: c.batchSize }, (_, i) => order.at(base + i));
         const part = idx.map((i) => train[i]);
-        const batch = packSequences([...part.map((p) => p.chosen), ...part.map((p) => p.rejected)], padId);
-        tokens += batch.tokens;
         const B = part.length;
-        const refW = tf.tensor1d(idx.map((i) => reference.train.chosen[i]));
-        const refL = tf.tensor1d(idx.map((i) => reference.train.rejected[i]));
+        const dropoutSeed = c.seed * 1_000_003 + step * 64 + m;
+        const refWv = idx.map((i) => reference.train.chosen[i]);
+        const refLv = idx.map((i) => reference.train.rejected[i]);
+        const refW = tf.tensor1d(refWv);
+        const refL = tf.tensor1d(refLv);
         let lw: tf.Tensor | null = null;
         let ll: tf.Tensor | null = null;
-        const { value, grads } = tf.variableGrads(() => {
-          const lp = sequenceLogps(lm, batch, { training: true, adapters: true, dropoutSeed: c.seed * 1_000_003 + step * 64 + m });
-          const w = tf.slice(lp, [0], [B]);
-          const l = tf.slice(lp, [B], [B]);
-          lw = tf.keep(tf.clone(w));
-          ll = tf.keep(tf.clone(l));
-          return tf.div(tf.mean(lossDef.perPair({ lw: w, ll: l, refW, refL }, hyper)), c.gradAccum) as tf.Scalar;
-        }, vars);
+        let value: tf.Scalar;
+        let grads: tf.NamedTensorMap;
+        if (peer) {
+          // this thread: the chosen half; the peer: the rejected half, each with the other's log-probs as constants
+          const gen = peer.post(idx, dropoutSeed, refWv, refLv, m === 0 ? vars : null);
+          const batch = packSequences(
+            part.map((p) => p.chosen),
+            padId,
+          );
+          tokens +=
+            batch.tokens +
+            packSequences(
+              part.map((p) => p.rejected),
+              padId,
+            ).tokens;
+          ({ value, grads } = tf.variableGrads(() => {
+            const w = sequenceLogps(lm, batch, { training: true, adapters: true, dropoutSeed });
+            const l = tf.tensor1d(Array.from(peer!.exchange(gen, w.dataSync() as Float32Array)));
+            lw = tf.keep(tf.clone(w));
+            ll = tf.keep(tf.clone(l));
+            return tf.div(tf.mean(lossDef.perPair({ lw: w, ll: l, refW, refL }, hyper)), c.gradAccum) as tf.Scalar;
+          }, vars));
+          const other = peer.grads(gen, vars);
+          vars.forEach((v, i) => {
+            const own = grads[v.name];
+            grads[v.name] = own ? tf.add(own, other[i]) : other[i];
+            if (own) tf.dispose([own, other[i]]);
+          });
+        } else {
+          const batch = packSequences([...part.map((p) => p.chosen), ...part.map((p) => p.rejected)], padId);
+          tokens += batch.tokens;
+          ({ value, grads } = tf.variableGrads(() => {
+            const lp = sequenceLogps(lm, batch, { training: true, adapters: true, dropoutSeed });
+            const w = tf.slice(lp, [0], [B]);
+            const l = tf.slice(lp, [B], [B]);
+            lw = tf.keep(tf.clone(w));
+            ll = tf.keep(tf.clone(l));
+            return tf.div(tf.mean(lossDef.perPair({ lw: w, ll: l, refW, refL }, hyper)), c.gradAccum) as tf.Scalar;
+          }, vars));
+        }
         value.dispose();
         vars.forEach((v, i) => {
           const g = grads[v.name];
@@ -292,6 +333,7 @@ export async function trainLlm(input: LlmTrainInput, sink: LlmSink): Promise<{ f
     if (le) EVAL_METRIC_NAMES.forEach((n, i) => (final[n] = le[i]));
     return { final };
   } finally {
+    await peer?.stop();
     lm.dispose();
   }
 }
