@@ -24,7 +24,92 @@ const SHAPES: Record<string, Shape> = {
   'gpt2-small': { layers: 12, hidden: 768, heads: 12, vocab: 50257, tokens: 512 },
 };
 /** The pure-JS backend is ~25× slower than WASM on matmuls; the GPT-2-small case would take many minutes there. */
-const CASES = ['wasm:small', 'cpu:small', 'wasm:gpt2-small'];
+const CASES = ['wasm:small', 'cpu:small', 'wasm:gpt2-small', 'train:small:1', 'train:small:2', 'train:gpt2-small:2'];
+
+/**
+ * Whole LoRA training steps through the trainer (`trainLlm`: batch of one pair, DPO, AdamW, clipping, metrics) on
+ * one or two threads, with a real GPT-2 tokenizer on a generated preference file whose sequences fill the shape's
+ * tokens; tokens/s is the trainer's own perf/tokens_per_second, the median over the steps after the first.
+ */
+async function runTrainCase(name: string): Promise<void> {
+  const [, shapeName, threadsText] = name.split(':');
+  const threads = Number(threadsText) as 1 | 2;
+  const shape = SHAPES[shapeName];
+  const { writeTinyModel } = await import('../support/tiny-models');
+  const { writeGpt2Tokenizer } = await import('../support/tokenizers');
+  const { initBackend } = await import('../../src-main/engine/backend');
+  const { trainLlm } = await import('../../src-main/engine/llm/train');
+  const { LlmConfigSchema } = await import('../../src-shared/llm-config');
+  const { MemorySink } = await import('../../src-main/engine/sink');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dpo-lab-bench-train-'));
+  try {
+    const model = path.join(dir, 'model');
+    writeTinyModel(model, {
+      arch: 'gpt2',
+      layers: shape.layers,
+      hidden: shape.hidden,
+      heads: shape.heads,
+      vocabSize: shape.vocab,
+      maxPositions: 1024,
+      intermediate: 4 * shape.hidden,
+      tokenizer: false,
+      scale: 0.02,
+    });
+    writeGpt2Tokenizer(model);
+    // " word" is one GPT-2 token for these words, so a sequence of T words is about T tokens
+    const words = ['the', 'cat', 'sat', 'on', 'a', 'mat', 'and', 'dog', 'ran', 'to', 'big', 'red', 'house', 'in', 'sun'];
+    const text = (n: number, k: number) => Array.from({ length: n }, (_, i) => words[(i * 7 + k * 3) % words.length]).join(' ');
+    const T = shape.tokens;
+    const data = path.join(dir, 'pairs.jsonl');
+    fs.writeFileSync(
+      data,
+      Array.from({ length: 8 }, (_, k) =>
+        JSON.stringify({ prompt: text(T / 4, k), chosen: ' ' + text((3 * T) / 4, k + 1), rejected: ' ' + text((3 * T) / 4, k + 2) }),
+      ).join('\n'),
+    );
+    await initBackend('wasm');
+    const config = LlmConfigSchema.parse({
+      model,
+      data,
+      loss: 'dpo',
+      steps: 4,
+      batchSize: 1,
+      maxLength: T,
+      evalFraction: 0,
+      evalEvery: 0,
+      checkpointEvery: 0,
+      threads,
+      promptFormat: 'raw',
+    });
+    const sink = new MemorySink();
+    const logs: string[] = [];
+    const t0 = performance.now();
+    await trainLlm(
+      { config, runDir: path.join(dir, 'run'), resume: false, peerEntry: fileURLToPath(new URL('../../src-main/runner/worker.ts', import.meta.url)) },
+      Object.assign(sink, { log: (t: string) => logs.push(t), artifact: () => undefined }),
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    const tps = sink.rows
+      .filter((r) => r.name === 'perf/tokens_per_second' && r.step > 1)
+      .map((r) => r.value)
+      .sort((a, b) => a - b);
+    const rss = process.resourceUsage().maxRSS * 1024;
+    const label = `${shape.layers}×${shape.hidden}, V ${shape.vocab}, 1 pair of ${T} tokens, ${threads} thread${threads > 1 ? 's' : ''}`;
+    const rows: BenchRow[] = [
+      { name: `llm ${shapeName} trainer LoRA step`, backend: 'wasm', value: tps[Math.floor(tps.length / 2)], unit: 'tokens/s', note: label },
+      {
+        name: `llm ${shapeName} trainer peak RSS`,
+        backend: 'wasm',
+        value: rss / 1024 ** 2,
+        unit: 'MB',
+        note: `main thread's process, ${seconds.toFixed(0)} s in all`,
+      },
+    ];
+    process.stdout.write(`ROWS ${JSON.stringify(rows)}\n`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 async function runCase(name: string): Promise<void> {
   const [backend, shapeName] = name.split(':') as ['wasm' | 'cpu', string];
@@ -101,7 +186,10 @@ async function runCase(name: string): Promise<void> {
 
 async function main(): Promise<void> {
   const caseArg = process.argv.indexOf('--case');
-  if (caseArg > 0) return runCase(process.argv[caseArg + 1]);
+  if (caseArg > 0) {
+    const c = process.argv[caseArg + 1];
+    return c.startsWith('train:') ? runTrainCase(c) : runCase(c);
+  }
   const only = process.argv.slice(2);
   const cases = only.length ? CASES.filter((c) => only.includes(c)) : CASES;
   const rows: BenchRow[] = [];
