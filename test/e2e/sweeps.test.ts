@@ -68,7 +68,17 @@ describe('sweeps', () => {
     await page.waitForFunction(() => document.querySelector('[data-testid="cell-0.4-bdpo"]')?.getAttribute('data-mean') !== '', null, { timeout: 20_000 });
     const shown = Number(await page.getAttribute('[data-testid="cell-0.4-bdpo"]', 'data-mean'));
     const run = web.lab.store.runs.list({ sweepId, loss: 'bdpo' }).find((r) => r.config.mask === 0.4)!;
-    expect(shown).toBeCloseTo(run.final!.expectedUtility, 6);
+    // the grid opens on the paper's scale (R̃) with the paper's numbers; R raw is one click away, without them
+    expect(shown).toBeCloseTo(run.final!.expectedUtilityNormalized, 6);
+    expect(await page.textContent('[data-testid="cell-0.4-bdpo"]')).toContain('paper ');
+    await page.click('[data-testid="grid-metric-raw"]');
+    await page.waitForFunction(
+      (v) => Number(document.querySelector('[data-testid="cell-0.4-bdpo"]')?.getAttribute('data-mean')) === v,
+      run.final!.expectedUtility,
+    );
+    expect(await page.textContent('[data-testid="cell-0.4-bdpo"]')).not.toContain('paper ');
+    expect(await page.textContent('[data-testid="grid-note"]')).toContain("Not on the paper's scale");
+    await page.click('[data-testid="grid-metric-normalized"]');
     await page.click('[data-testid="cell-0.4-bdpo"] a');
     await page.waitForURL(new RegExp(`#/compare\\?ids=${run.id}$`));
     await page.waitForSelector('[data-testid="compare-view"]');

@@ -3,6 +3,7 @@
 /** +1: higher is better, −1: lower is better, 0: closest to zero is better (balance), null: no ordering. */
 export const METRIC_DIRECTION: Record<string, 1 | -1 | 0 | null> = {
   expectedUtility: 1,
+  expectedUtilityNormalized: 1,
   pBest: 1,
   oodMass: -1,
   klToRef: null,
@@ -24,6 +25,7 @@ export const METRIC_DIRECTION: Record<string, 1 | -1 | 0 | null> = {
 /** Metrics shown first in tables and compare views, in this order; others follow alphabetically. */
 export const PREFERRED_METRICS = [
   'expectedUtility',
+  'expectedUtilityNormalized',
   'pBest',
   'oodMass',
   'klToRef',
