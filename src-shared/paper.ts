@@ -9,7 +9,8 @@ export const TABLE1_MASKS = [0, 0.2, 0.4] as const;
 
 /**
  * The paper's Table 1 (Appendix B): final reward, mean over seeds, keyed by String(mask) then loss. The paper
- * does not define its "reward"; the app compares it with expectedUtility (synthetic.md § Metrics: our reading).
+ * does not define its "reward"; the app compares it with expectedUtilityNormalized, which is on its scale
+ * (synthetic.md § Metrics: our reading), and shows the raw expectedUtility apart from it.
  */
 export const PAPER_TABLE1: Readonly<Record<'0' | '0.2' | '0.4', Readonly<Partial<Record<LossName, number>>>>> = {
   '0': { dpo: 4.28, 'nbdpo-asymm': 4.56, 'nbdpo-symm': 5.4, 'nbdpo2-asymm': 3.79, 'nbdpo2-symm': 4.45, bdpo: 4.45 },

@@ -54,6 +54,7 @@ export type SweepStartInput = z.output<typeof SweepStartSchema>;
 export interface SweepSummary {
   preset: string | null;
   varying: string[];
+  /** the metric the summary is read by: expectedUtilityNormalized for the paper's presets, else expectedUtility */
   metric: string;
   cells: SweepCell[];
   statusCounts: Record<string, number>;
@@ -72,7 +73,9 @@ export function summariseRuns(runs: readonly SweepRunLike[], preset: string | nu
       if (v !== undefined) cell.paper = v;
     }
   }
-  const summary: SweepSummary = { preset, varying, metric: 'expectedUtility', cells, statusCounts };
+  // the presets compare with the paper, so their headline metric is the one on the paper's scale
+  const metric = preset === 'table1' || preset === 'sensitivity' ? 'expectedUtilityNormalized' : 'expectedUtility';
+  const summary: SweepSummary = { preset, varying, metric, cells, statusCounts };
   if (preset === 'sensitivity') summary.sensitivity = summariseSensitivity(runs);
   return summary;
 }

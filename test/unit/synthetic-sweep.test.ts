@@ -59,6 +59,7 @@ describe('sweep summary', () => {
     );
     expect(summary.varying.sort()).toEqual(['loss', 'mask']);
     expect(summary.statusCounts).toEqual({ done: 5, failed: 1 });
+    expect(summary.metric).toBe('expectedUtilityNormalized'); // the paper is compared on its own scale
     const dpo0 = summary.cells.find((c) => c.key.loss === 'dpo' && c.key.mask === 0)!;
     expect([dpo0.n, dpo0.metrics.expectedUtility.mean, dpo0.runIds]).toEqual([3, 5, [1, 2, 4]]);
     expect(dpo0.metrics.expectedUtility.std).toBeCloseTo(1, 14); // sample std of 4, 6, 5 (n − 1)
