@@ -9,6 +9,8 @@ export const COMMAND_NAME_LIST = [
   'runs:start',
   'runs:resume',
   'runs:exportModel',
+  'runs:exportTrl',
+  'runs:importTrl',
   'models:inspect',
   'datasets:inspect',
   'llm:logps',
@@ -37,6 +39,10 @@ export const COMMAND_NAME_LIST = [
   'evals:cancel',
   'evals:delete',
   'stats:compute',
+  'scorers:train',
+  'scorers:list',
+  'scorers:get',
+  'scorers:cancel',
 ] as const;
 
 export const EVENT_CHANNEL = 'lab:event';

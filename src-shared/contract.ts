@@ -14,6 +14,8 @@ import { SweepStartSchema } from './sweeps';
 import { LossInspectInputSchema, type LossInspectResult } from './loss-inspect';
 import { EvalStartSchema, type EvalRecord, type EvalResponseRow } from './eval';
 import { StatsInputSchema, type StatsResult } from './run-stats';
+import { ScorerTrainSchema, type ScorerRecord } from './scorers';
+import { TrlExportInputSchema, TrlImportInputSchema, type TrlExportResult, type TrlImportResult } from './trl-job';
 import { LabError, issuesFromZod, formatIssues } from './errors';
 import type { COMMAND_NAME_LIST } from './channels';
 export type { FieldIssue, LabErrorBody, Envelope, ErrorCode } from './errors';
@@ -26,6 +28,7 @@ export type { LossInspectResult } from './loss-inspect';
 export type { DatasetInspection, LogpsResult, ModelExportResult, ModelInspection, ScoreResult } from './llm-api';
 export type { EvalRecord, EvalResponseRow, EvalSummary, EvalSettings, Stat } from './eval';
 export type { StatsResult, StatsGroup, StatsTest } from './run-stats';
+export type { ScorerRecord, ScorerResult, ScorerSettings, ScorerKind, ScorerStatus } from './scorers';
 
 const RunId = z.number().int().positive();
 
@@ -78,6 +81,10 @@ export const commandInputs = {
   'runs:exportModel': z
     .object({ id: RunId, out: z.string().min(1).max(4096), mode: z.enum(['merged', 'adapter']).default('merged'), overwrite: z.boolean().default(false) })
     .strict(),
+  /** Writes an LLM run as a TRL + Accelerate job folder (dpo_lab_losses.py, train.py, accelerate/, README.md). */
+  'runs:exportTrl': TrlExportInputSchema,
+  /** Reads a TRL job's trainer_state.json into a run of kind 'trl' (again: adds only new steps). */
+  'runs:importTrl': TrlImportInputSchema,
   'models:inspect': z
     .object({ path: z.string().min(1, 'path: give a model folder').max(4096), maxLength: z.number().int().min(8).max(32_768).default(512) })
     .strict(),
@@ -178,6 +185,11 @@ export const commandInputs = {
   'evals:delete': z.object({ id: RunId }).strict(),
   /** Significance across seeds: per-group t-intervals of a final metric, Welch's t-tests between groups, Holm-corrected. */
   'stats:compute': StatsInputSchema,
+  /** Trains a reward or cost model from a causal LM folder on a preference file, in a worker process. */
+  'scorers:train': ScorerTrainSchema,
+  'scorers:list': Empty,
+  'scorers:get': z.object({ id: RunId }).strict(),
+  'scorers:cancel': z.object({ id: RunId }).strict(),
 } as const;
 
 export type CommandName = keyof typeof commandInputs;
@@ -210,6 +222,8 @@ export interface CommandOutputs {
   'runs:start': { runIds: number[] };
   'runs:resume': { runIds: number[] };
   'runs:exportModel': ModelExportResult;
+  'runs:exportTrl': TrlExportResult;
+  'runs:importTrl': TrlImportResult;
   'models:inspect': ModelInspection;
   'datasets:inspect': DatasetInspection;
   'llm:logps': LogpsResult;
@@ -242,6 +256,10 @@ export interface CommandOutputs {
   'evals:cancel': { ok: boolean };
   'evals:delete': { ok: boolean };
   'stats:compute': StatsResult;
+  'scorers:train': { scorerId: number };
+  'scorers:list': ScorerRecord[];
+  'scorers:get': ScorerRecord;
+  'scorers:cancel': { ok: boolean };
 }
 
 export type CommandInput<C extends CommandName> = z.input<(typeof commandInputs)[C]>;

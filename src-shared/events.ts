@@ -1,5 +1,6 @@
 import type { LogLevel, RunStatus } from './runs';
 import type { EvalStatus } from './eval';
+import type { ScorerStatus } from './scorers';
 
 /** Everything a window (IPC), a browser (SSE) or the CLI hears about runs as they happen. */
 export type LabEvent =
@@ -12,4 +13,6 @@ export type LabEvent =
   | { type: 'run:deleted'; runId: number }
   | { type: 'sweep:status'; sweepId: number; status: string }
   | { type: 'eval:status'; evalId: number; status: EvalStatus; error?: string }
-  | { type: 'eval:progress'; evalId: number; done: number; total: number };
+  | { type: 'eval:progress'; evalId: number; done: number; total: number }
+  | { type: 'scorer:status'; scorerId: number; status: ScorerStatus; error?: string }
+  | { type: 'scorer:progress'; scorerId: number; step: number; steps: number; loss: number };

@@ -2,6 +2,7 @@ import { LabStore } from '../store';
 import { isRetryableWriteFailure } from '../store/failures';
 import { RunManager } from '../runner/manager';
 import { EvalRunner } from '../runner/eval-runner';
+import { ScorerRunner } from '../runner/scorer-runner';
 import type { WorkerLauncher } from '../runner/protocol';
 import type { BackendPreference } from '@shared/backends';
 import { LabService } from './service';
@@ -14,6 +15,7 @@ export interface Lab {
   manager: RunManager;
   service: LabService;
   evals: EvalRunner;
+  scorers: ScorerRunner;
   close(): void;
 }
 
@@ -30,20 +32,24 @@ export function createLab(opts: { dbFile: string; mode: AppInfo['mode']; launche
   const backend = opts.backend ?? (process.env.DPO_LAB_BACKEND as BackendPreference | undefined) ?? 'auto';
   try {
     store.evals.failOrphans();
+    store.scorers.failOrphans();
   } catch (err) {
     if (!isRetryableWriteFailure(err)) throw err;
   }
   const manager = new RunManager(store, opts.launcher, { backend, concurrency: opts.concurrency });
   // evaluations speak on the run manager's event stream, so every front door relays them
   const evals = new EvalRunner(store, opts.launcher, (e) => manager.publish(e), { backend });
-  const service = new LabService({ store, manager, mode: opts.mode, version: pkg.version, backendPreference: backend, evals });
+  const scorers = new ScorerRunner(store, opts.launcher, (e) => manager.publish(e), { backend });
+  const service = new LabService({ store, manager, mode: opts.mode, version: pkg.version, backendPreference: backend, evals, scorers });
   return {
     store,
     manager,
     service,
     evals,
+    scorers,
     close() {
       evals.shutdown();
+      scorers.shutdown();
       manager.shutdown();
       store.close();
     },

@@ -6,8 +6,11 @@ import { computeTheory } from '../engine/synthetic/theory';
 import { startSyntheticRuns } from './synthetic-runs';
 import { startLlmRuns } from './llm-runs';
 import { llmHandlers } from './llm-commands';
+import { trlHandlers } from './trl';
 import { evalHandlers } from './evals';
 import type { EvalRunner } from '../runner/eval-runner';
+import { scorerHandlers } from './scorers';
+import type { ScorerRunner } from '../runner/scorer-runner';
 import { startSweep } from './sweeps';
 import { computeRunStats } from '@shared/run-stats';
 import { LabError, toErrorBody } from '@shared/errors';
@@ -24,6 +27,8 @@ export interface ServiceContext {
   backendPreference: string;
   /** runs evaluations in workers of their own */
   evals: EvalRunner;
+  /** trains reward and cost models in workers of their own */
+  scorers: ScorerRunner;
 }
 
 type Handlers = { [C in CommandName]: (input: CommandParsed<C>) => CommandOutputs[C] | Promise<CommandOutputs[C]> };
@@ -62,7 +67,9 @@ export class LabService {
       'runs:get': ({ id }) => mustGet(id),
       'runs:start': (input) => (input.kind === 'llm' ? startLlmRuns(store, manager, input) : { runIds: startSyntheticRuns(store, manager, input).runIds }),
       ...llmHandlers({ store, manager, backendPreference: ctx.backendPreference, ensureBackend }),
+      ...trlHandlers({ store }),
       ...evalHandlers({ store, evals: ctx.evals }),
+      ...scorerHandlers({ store, scorers: ctx.scorers }),
       'runs:cancel': ({ id }) => {
         const run = mustGet(id);
         if (manager.cancel(id)) return { ok: true };

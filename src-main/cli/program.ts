@@ -24,6 +24,7 @@ import { exitCodeOf, outcomesText, readDatasetFile, runSyntheticSideBySide } fro
 import { runsTable } from './runs-table';
 import { registerFigure2Command } from './figure2';
 import { registerStatsCommand } from './stats-command';
+import { registerScorerCommands } from './scorer-commands';
 
 function rendererDir(): string {
   const fromSource = import.meta.url.endsWith('.ts');
@@ -187,6 +188,7 @@ export function buildProgram(): Command {
   registerLlmCommands(program, run);
   registerEvalCommands(program);
   registerStatsCommand(program);
+  registerScorerCommands(program);
   return program;
 }
 

@@ -4,6 +4,7 @@ import type { LlmConfig } from '@shared/llm-config';
 import type { MetricBatch } from '../store/metrics';
 import type { EvalJobSpec } from '../engine/llm/evaluate';
 import type { EvalResponseRow, EvalSummary } from '@shared/eval';
+import type { ScorerResult, ScorerTrain } from '@shared/scorers';
 
 /** Work for one worker process: runs that share one batched tensor program. */
 export interface SyntheticJob {
@@ -24,9 +25,16 @@ export interface EvalJob {
   evalId: number;
   spec: EvalJobSpec;
 }
+/** One scorer training (a reward or cost model) in a worker of its own; its messages carry the training's id. */
+export interface ScorerJob {
+  kind: 'scorer';
+  backend: BackendPreference;
+  scorerId: number;
+  spec: ScorerTrain;
+}
 export type Job = SyntheticJob | LlmJob;
 /** Anything a worker can be started with: a run job (the manager's) or an evaluation (the eval runner's). */
-export type WorkerJob = Job | EvalJob;
+export type WorkerJob = Job | EvalJob | ScorerJob;
 
 export type ToWorker = { type: 'start'; job: WorkerJob } | { type: 'cancel'; runId: number | null };
 
@@ -44,6 +52,10 @@ export type FromWorker =
   | { type: 'evalLog'; evalId: number; text: string }
   | { type: 'evalDone'; evalId: number; summary: EvalSummary; responses: EvalResponseRow[] }
   | { type: 'evalFailed'; evalId: number; error: string; cancelled: boolean }
+  | { type: 'scorerProgress'; scorerId: number; step: number; steps: number; loss: number }
+  | { type: 'scorerLog'; scorerId: number; text: string }
+  | { type: 'scorerDone'; scorerId: number; result: ScorerResult }
+  | { type: 'scorerFailed'; scorerId: number; error: string }
   | { type: 'jobDone' };
 
 /** The two ends the manager needs from a worker process, whatever started it (child_process or utilityProcess). */

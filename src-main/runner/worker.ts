@@ -269,6 +269,10 @@ async function runJob(job: WorkerJob, sink: WorkerSink): Promise<void> {
     const { runEvalJob } = await import('./eval-job');
     return runEvalJob(job, sink, send);
   }
+  if (job.kind === 'scorer') {
+    const { runScorerJob } = await import('./scorer-job');
+    return runScorerJob(job, send);
+  }
   // The LLM trainer (tokenizers, safetensors, models) loads only in workers that train one.
   const { runLlmJob } = await import('./llm-job');
   return runLlmJob(job, sink, { send, log, peerEntry: fileURLToPath(import.meta.url) });
@@ -290,13 +294,14 @@ if (!isMainThread && (workerData as PeerInit | undefined)?.role === 'llm-peer') 
     if (msg.type === 'start') {
       void (async () => {
         const job = msg.job;
-        const ids = job.kind === 'eval' ? [] : job.runs.map((r) => r.runId);
+        const ids = job.kind === 'eval' || job.kind === 'scorer' ? [] : job.runs.map((r) => r.runId);
         try {
           const backend = await initBackend(job.backend);
           send({ type: 'hello', pid: process.pid, backend });
         } catch (err) {
           for (const runId of ids) send({ type: 'runFailed', runId, error: (err as Error).message });
           if (job.kind === 'eval') send({ type: 'evalFailed', evalId: job.evalId, error: (err as Error).message, cancelled: false });
+          if (job.kind === 'scorer') send({ type: 'scorerFailed', scorerId: job.scorerId, error: (err as Error).message });
           sendLastAndExit({ type: 'jobDone' });
           return;
         }

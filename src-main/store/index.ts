@@ -4,6 +4,7 @@ import { MetricStore } from './metrics';
 import { SweepStore } from './sweeps';
 import { ArtifactStore } from './artifacts';
 import { EvalStore } from './evals';
+import { ScorerStore } from './scorers';
 
 /** The lab's whole persistent state, over one SQLite file. */
 export class LabStore {
@@ -12,6 +13,7 @@ export class LabStore {
   readonly sweeps: SweepStore;
   readonly artifacts: ArtifactStore;
   readonly evals: EvalStore;
+  readonly scorers: ScorerStore;
   constructor(
     readonly db: Db,
     readonly file: string,
@@ -21,6 +23,7 @@ export class LabStore {
     this.sweeps = new SweepStore(db);
     this.artifacts = new ArtifactStore(db);
     this.evals = new EvalStore(db);
+    this.scorers = new ScorerStore(db);
   }
   static open(file: string): LabStore {
     return new LabStore(openDb(file), file);

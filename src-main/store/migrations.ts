@@ -121,4 +121,22 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (eval_id, idx)
   ) WITHOUT ROWID;
   `,
+  /* 5: reward and cost models trained in the app (a worker job each), with their held-out accuracy and a log */ `
+  CREATE TABLE scorers (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL CHECK (kind IN ('reward', 'cost')),
+    model TEXT NOT NULL,
+    data TEXT NOT NULL,
+    out TEXT NOT NULL,
+    settings TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('queued','running','done','failed','cancelled')),
+    error TEXT,
+    result TEXT,
+    log TEXT NOT NULL DEFAULT '[]',
+    owner TEXT,
+    created_at INTEGER NOT NULL,
+    started_at INTEGER,
+    finished_at INTEGER
+  );
+  `,
 ];

@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '../tf';
 import type { PreferencePair } from '@shared/llm-data';
+export { loadScorerPairs } from './scorer-pairs';
 import { Rng } from '../synthetic/rng';
 import { loadCausalLM, type CausalLM } from './models';
 import { loadTokenizer, type LabTokenizer } from './tokenizer';
-import { loadPreferenceFile } from './data';
 import { splitPairs } from './data/split';
 import { AdamW, clipByGlobalNorm, ADAMW_DEFAULTS } from './adamw';
 import { writeSafetensors, type FloatTensor } from './safetensors';
@@ -68,22 +68,6 @@ interface TokenizedScorePair {
   /** +1 unsafe, −1 safe (cost models) */
   sChosen: number;
   sRejected: number;
-}
-
-/**
- * Reads a preference file for scorer training: helpfulness pairs for a reward model; for a cost model the safety
- * pairs (PKU-SafeRLHF's safer_response_id) with both safety labels, which every pair must carry.
- */
-export async function loadScorerPairs(file: string, kind: 'reward' | 'cost'): Promise<PreferencePair[]> {
-  const data = await loadPreferenceFile(file, { preference: kind === 'cost' ? 'safer' : 'better' });
-  if (kind === 'cost') {
-    const bad = data.pairs.find((p) => p.chosenSafe === undefined || p.rejectedSafe === undefined);
-    if (bad)
-      throw new Error(
-        `${data.file}:${bad.line}: a cost model needs safety labels for both responses (PKU-SafeRLHF's is_response_0_safe / is_response_1_safe); this ${data.format} file has none`,
-      );
-  }
-  return data.pairs;
 }
 
 function tokenizeScorePairs(tok: LabTokenizer, o: ScorerTrainOptions, maxLength: number, appendEos: boolean): TokenizedScorePair[] {
