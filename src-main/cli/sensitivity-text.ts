@@ -1,4 +1,5 @@
 import type { SensitivityStudy } from '@shared/sensitivity';
+import { sensitivitySentence } from '@shared/sensitivity-sentence';
 
 const num = (x: number | null | undefined, d: number) => (x === null || x === undefined ? '—' : x.toFixed(d));
 const pText = (p: number | null) => (p === null ? '—' : p < 0.001 ? '<0.001' : p.toFixed(3));
@@ -33,5 +34,7 @@ export function sensitivityText(study: SensitivityStudy): string {
     '',
     `${study.rows.length} settings; mean τ ${num(study.meanTau, 2)}; first place: ${firsts || '—'}`,
     `bdpo better than dpo in ${study.bdpoBetter} settings at p < 0.05 (${study.bdpoBetterHolm} after Holm); dpo better in ${study.dpoBetter} (${study.dpoBetterHolm} after Holm)`,
+    '',
+    sensitivitySentence(study),
   ].join('\n');
 }

@@ -6,7 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { PAPER_LOSSES } from '@shared/losses';
 import { PAPER_TABLE1 } from '@shared/paper';
 import { kendallTauB, rankByScore } from '@shared/kendall';
-import { paperRanking, SENSITIVITY_AXES, SENSITIVITY_SETTINGS, sensitivityRunCount } from '@shared/sensitivity';
+import { paperRanking, SENSITIVITY_AXES, SENSITIVITY_SETTINGS, sensitivityRunCount, summariseSensitivity } from '@shared/sensitivity';
+import { sensitivitySentence, tauWords } from '@shared/sensitivity-sentence';
 import { SweepStartSchema, sweepRunCount } from '@shared/sweeps';
 import { SyntheticConfigSchema } from '@shared/synthetic-config';
 import { LabStore } from '../../src-main/store';
@@ -141,6 +142,7 @@ describe('the sensitivity summary, from runs in a SQLite store', () => {
     expect(text).toMatch(/mlp\s+300\s+0\.1\s+0\.001\s+0\.2\s+1\.00\s+0\.420/);
     expect(text).toContain('nbdpo-symm > nbdpo-asymm > bdpo > nbdpo2-symm > nbdpo2-asymm > dpo');
     expect(text).toContain('bdpo better than dpo in 1 settings at p < 0.05');
+    expect(text.trimEnd().endsWith(sensitivitySentence(study))).toBe(true);
   });
 
   it('leaves Welch untested with one seed, and counts only finished runs', () => {
@@ -154,5 +156,60 @@ describe('the sensitivity summary, from runs in a SQLite store', () => {
     expect(row.n).toEqual({ dpo: 1, bdpo: 0, ipo: 1 });
     expect(row.ranking).toEqual(['dpo']); // ipo is not one of the paper's losses
     expect([row.welch, row.pHolm, row.better, row.bdpoMinusDpo, row.tau]).toEqual([null, null, 'untested', null, null]);
+  });
+});
+
+describe('the summary sentence', () => {
+  /** A study from plain rows: per setting, dpo and bdpo values over three seeds (the other losses fixed). */
+  function study(settings: { bdpo: number[]; dpo: number[] }[]) {
+    let id = 0;
+    const runs = settings.flatMap((s, k) =>
+      [0, 1, 2].flatMap((seed) =>
+        PAPER_LOSSES.map((loss) => ({
+          id: ++id,
+          status: 'done',
+          config: { loss, seed, steps: 300 + k, beta: 1, lr: 0.01, model: 'mlp', mask: 0 } as Record<string, unknown>,
+          final: { expectedUtilityNormalized: loss === 'bdpo' ? s.bdpo[seed] : loss === 'dpo' ? s.dpo[seed] : 1 + PAPER_LOSSES.indexOf(loss) / 10 },
+        })),
+      ),
+    );
+    return summariseSensitivity(runs);
+  }
+  const high = [7, 7.1, 7.2];
+  const low = [3, 3.1, 3.2];
+
+  it('says DPO is ahead when the data say so', () => {
+    const s = sensitivitySentence(study([{ dpo: high, bdpo: low }]));
+    expect(s).toMatch(/^dpo ranks first in 1 of 1 setting\. /);
+    expect(s).toContain('bDPO beats DPO in 0 of 1 setting and DPO beats bDPO in 1 (p < 0.05); after Holm');
+    expect(s).toContain("contradicts the paper's claim");
+  });
+
+  it('changes when bDPO wins', () => {
+    const s = sensitivitySentence(study([{ dpo: low, bdpo: high }]));
+    expect(s).toMatch(/^bdpo ranks first in 1 of 1 setting/);
+    expect(s).toContain('bDPO beats DPO in 1 of 1 setting and DPO beats bDPO in 0');
+    expect(s).toContain("supports the paper's claim");
+    expect(s).not.toContain('contradicts');
+  });
+
+  it('says so when the winner depends on the setting, or nothing separates them', () => {
+    expect(
+      sensitivitySentence(
+        study([
+          { dpo: low, bdpo: high },
+          { dpo: high, bdpo: low },
+        ]),
+      ),
+    ).toContain('depends on the setting');
+    expect(sensitivitySentence(study([{ dpo: [5, 6, 7], bdpo: [5.1, 6.1, 6.9] }]))).toContain('No setting separates the two');
+    expect(sensitivitySentence(summariseSensitivity([]))).toBe('No run of the study has finished yet.');
+  });
+
+  it('puts the agreement with the paper in words by the size of τ', () => {
+    expect([0.8, 0.5, 0.2, 0, -0.5].map(tauWords)).toEqual(['closely', 'moderately', 'weakly', 'not at all', 'in reverse']);
+    expect(sensitivitySentence(study([{ dpo: high, bdpo: low }]))).toMatch(
+      /agree with the paper's (closely|moderately|weakly|not at all|in reverse) \(mean Kendall's τ -?\d\.\d\d/,
+    );
   });
 });
