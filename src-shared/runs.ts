@@ -4,7 +4,7 @@
  */
 export const RUN_STATUSES = ['queued', 'running', 'done', 'failed', 'cancelled'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
-export const RUN_KINDS = ['synthetic', 'llm'] as const;
+export const RUN_KINDS = ['synthetic', 'llm', 'trl'] as const;
 export type RunKind = (typeof RUN_KINDS)[number];
 
 export interface RunSummary {

@@ -23,6 +23,7 @@ import { lossList, registerLlmCommands } from './llm-commands';
 import { exitCodeOf, outcomesText, readDatasetFile, runSyntheticSideBySide } from './run-synthetic';
 import { runsTable } from './runs-table';
 import { registerFigure2Command } from './figure2';
+import { registerTrlCommands } from './trl-commands';
 import { registerStatsCommand } from './stats-command';
 import { registerScorerCommands } from './scorer-commands';
 
@@ -186,6 +187,7 @@ export function buildProgram(): Command {
   registerSyntheticLabCommands(program);
   registerFigure2Command(program);
   registerLlmCommands(program, run);
+  registerTrlCommands(program);
   registerEvalCommands(program);
   registerStatsCommand(program);
   registerScorerCommands(program);

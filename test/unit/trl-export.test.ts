@@ -1,0 +1,365 @@
+/**
+ * `lab export-trl` / `lab import-trl` (issue 12): the exported dpo_lab_losses.py against the lab's own losses (values
+ * and autograd gradients, with Debian's python3-torch), the exported data loaders against the lab's, train.py and the
+ * configs carrying the run's values, and trainer_state.json imports into a real SQLite store.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { afterAll, describe, expect, it } from 'vitest';
+import * as tf from '../../src-main/engine/tf';
+import { inspectLosses } from '../../src-main/engine/losses/inspect';
+import { LOSSES } from '../../src-main/engine/losses/registry';
+import { lossAndLogpGrads, standardMetrics } from '../../src-main/engine/losses/diagnostics';
+import { loadPreferenceFile } from '../../src-main/engine/llm/data';
+import { LOSS_NAMES } from '@shared/losses';
+import { LlmConfigSchema } from '@shared/llm-config';
+import { labDataSplit, writeTrlJob } from '../../src-main/trl/export-job';
+import { TRL_VERSION } from '../../src-main/trl/train-py';
+import { importTrlJob, parseTrainerState } from '../../src-main/trl/import-job';
+import { LabStore } from '../../src-main/store';
+import { writeTinyModel } from '../support/tiny-models';
+import { tempDir } from './tmp';
+
+const tmp = tempDir('dpo-lab-trl-');
+afterAll(() => tmp.cleanup());
+
+// Debian's python3-torch lives in /usr/lib/python3/dist-packages, which a python3 earlier on PATH (pyenv, a venv)
+// does not see: use the first interpreter that imports torch, else the first that runs at all.
+const CANDIDATES = [...new Set([process.env.DPO_LAB_PYTHON, 'python3', '/usr/bin/python3'].filter((x): x is string => !!x))];
+const runs = (exe: string, args: string[]) => spawnSync(exe, args, { encoding: 'utf8', timeout: 120_000 }).status === 0;
+const torchPython = CANDIDATES.find((exe) => runs(exe, ['-c', 'import torch']));
+const anyPython = torchPython ?? CANDIDATES.find((exe) => runs(exe, ['--version']));
+const hasPython = anyPython !== undefined;
+const hasTorch = torchPython !== undefined;
+const python = (args: string[], cwd?: string) => spawnSync(anyPython ?? 'python3', args, { encoding: 'utf8', cwd, timeout: 120_000 });
+if (!hasTorch)
+  console.warn(
+    `trl-export: the dpo_lab_losses.py checks are SKIPPED: ${hasPython ? `no torch in ${CANDIDATES.join(', ')}` : 'no python3'} (Debian: apt-get install python3-torch)`,
+  );
+
+/** Runs a Python snippet with `dir` on sys.path and parses what it prints as JSON. */
+function pyJson(dir: string, code: string): unknown {
+  const file = path.join(dir, `snippet-${Math.random().toString(36).slice(2)}.py`);
+  fs.writeFileSync(file, `import json, sys\nsys.path.insert(0, ${JSON.stringify(dir)})\n${code}\n`);
+  const r = python([file], dir);
+  if (r.status !== 0) throw new Error(`python3 ${file} failed (${r.status}):\n${r.stderr}`);
+  return JSON.parse(r.stdout) as unknown;
+}
+
+// Log-probs that are exact in float32 (multiples of 1/8), chosen so λ hits both clip ends and the inside for each
+// nbDPO form (clip 0.5: asymmetric λ−1 ∈ [0, 0.5], symmetric ∈ [−1/3, 0.5]), hinge sees pairs on both sides of
+// its margin (never on the kink), and bdpo's λw varies.
+const PAIRS = {
+  logp_w: [-1, -2, -3, -1.25, -4, -0.5, -6],
+  logp_l: [-2, -1.75, -2, -1.5, -7, -8, -6.125],
+  ref_w: [-1.5, -2, -2.5, -1.5, -5, -1, -5.5],
+  ref_l: [-1, -2, -2.5, -1.25, -5, -7, -6],
+};
+const HYPERS = [
+  { beta: 0.5, clip: 0.5, label_smoothing: 0.1 },
+  { beta: 2, clip: 1.5, label_smoothing: 0 },
+];
+
+function writeJob(name: string, config: Record<string, unknown>, split: Parameters<typeof writeTrlJob>[0]['split'] = null) {
+  const out = tmp.file(name);
+  const parsed = LlmConfigSchema.parse(config);
+  return { out, config: parsed, result: writeTrlJob({ runId: 7, config: parsed, out, split }) };
+}
+
+describe.skipIf(!hasTorch)('dpo_lab_losses.py against the lab (python3-torch)', () => {
+  const job = writeJob('losses-job', { model: '/m', data: '/d.jsonl' });
+
+  it.each(HYPERS)('every registry loss: per-pair values and autograd gradients agree to 1e-6 (%o)', (h) => {
+    const lab = inspectLosses({ ...PAIRS, ...h, losses: [...LOSS_NAMES] });
+    const py = pyJson(
+      job.out,
+      `import torch
+from dpo_lab_losses import LOSS_NAMES, dpo_lab_loss
+p = ${JSON.stringify({ ...PAIRS, ...h })}
+out = {}
+for name in LOSS_NAMES:
+    t = lambda k: torch.tensor(p[k], dtype=torch.float32)
+    lw, ll = t("logp_w").requires_grad_(True), t("logp_l").requires_grad_(True)
+    loss = dpo_lab_loss(name, lw, ll, t("ref_w"), t("ref_l"), p["beta"], p["clip"], p["label_smoothing"])
+    loss.sum().backward()
+    out[name] = {"loss": loss.tolist(), "grad_w": lw.grad.tolist(), "grad_l": ll.grad.tolist()}
+print(json.dumps(out))`,
+    ) as Record<string, Record<'loss' | 'grad_w' | 'grad_l', number[]>>;
+    expect(Object.keys(py).sort()).toEqual([...LOSS_NAMES].sort());
+    for (const name of LOSS_NAMES)
+      for (const field of ['loss', 'grad_w', 'grad_l'] as const)
+        lab[name][field].forEach((v, i) => {
+          const got = py[name][field][i];
+          expect(Math.abs(got - v), `${name} ${field}[${i}]: torch ${got}, lab ${v}`).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(v)));
+        });
+    // the stop-gradients matter: nbDPO's value is DPO's, its chosen gradient is not
+    expect(py['nbdpo-asymm'].loss).toEqual(py.dpo.loss);
+    expect(py['nbdpo-asymm'].grad_w[0]).not.toBeCloseTo(py.dpo.grad_w[0], 6);
+  });
+
+  it("lab_metrics gives the lab's balance diagnostics for each loss", () => {
+    const h = HYPERS[0];
+    const py = pyJson(
+      job.out,
+      `import torch
+from dpo_lab_losses import LOSS_NAMES, lab_metrics
+p = ${JSON.stringify({ ...PAIRS, ...h })}
+t = lambda k: torch.tensor(p[k], dtype=torch.float32)
+print(json.dumps({n: {k: v.item() for k, v in lab_metrics(n, t("logp_w"), t("logp_l"), t("ref_w"), t("ref_l"), p["beta"], p["clip"], p["label_smoothing"]).items()} for n in LOSS_NAMES}))`,
+    ) as Record<string, Record<string, number>>;
+    const inputs = { lw: tf.tensor1d(PAIRS.logp_w), ll: tf.tensor1d(PAIRS.logp_l), refW: tf.tensor1d(PAIRS.ref_w), refL: tf.tensor1d(PAIRS.ref_l) };
+    for (const name of LOSS_NAMES) {
+      const g = lossAndLogpGrads(LOSSES[name], inputs, { beta: h.beta, clip: h.clip, labelSmoothing: h.label_smoothing });
+      const m = standardMetrics({ ...inputs, ...g, beta: h.beta });
+      for (const key of ['balance/log10_prob_ratio', 'balance/logp_grad_ratio'] as const) {
+        const v = m[key].dataSync()[0];
+        expect(Math.abs(py[name][key] - v), `${name} ${key}: torch ${py[name][key]}, lab ${v}`).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(v)));
+      }
+      tf.dispose([g.perPair, g.gw, g.gl, ...Object.values(m)]);
+    }
+    tf.dispose(Object.values(inputs));
+  });
+});
+
+describe.skipIf(!hasPython)('the exported job', () => {
+  const model = tmp.file('tiny-gpt2');
+  writeTinyModel(model, { arch: 'gpt2' });
+  const data = tmp.file('pairs.jsonl');
+  const rows = [
+    ...Array.from({ length: 12 }, (_, i) => ({ prompt: `Question ${i}?`, chosen: ` answer ${i}`, rejected: ` nope ${i}` })),
+    { prompt: 'same', chosen: 'x', rejected: 'x' },
+    { prompt: 'empty', chosen: '  ', rejected: 'y' },
+  ];
+  fs.writeFileSync(data, rows.map((r) => JSON.stringify(r)).join('\n') + '\nnot json\n');
+  const runConfig = {
+    model,
+    data,
+    loss: 'bdpo',
+    beta: 0.25,
+    clip: 0.75,
+    lr: 3e-5,
+    steps: 40,
+    batchSize: 4,
+    gradAccum: 2,
+    schedule: 'cosine',
+    warmupSteps: 4,
+    seed: 11,
+    evalFraction: 0.25,
+    maxEvalPairs: 2,
+    evalEvery: 10,
+    loraRank: 4,
+  };
+
+  it('writes every file; the Python compiles; train.py carries the run values; configs and requirements are pinned', async () => {
+    const parsed = LlmConfigSchema.parse(runConfig);
+    const split = await labDataSplit(parsed);
+    const { out, result } = writeJob('job', runConfig, split);
+    expect(result.trlVersion).toBe(TRL_VERSION);
+    for (const f of [
+      'dpo_lab_losses.py',
+      'dpo_lab_data.py',
+      'train.py',
+      'dpo_lab_run.json',
+      'data_split.json',
+      'requirements.txt',
+      'README.md',
+      'slurm.sh',
+      'accelerate/one_gpu.yaml',
+      'accelerate/multi_gpu_ddp.yaml',
+      'accelerate/deepspeed_zero2.yaml',
+      'accelerate/deepspeed_zero3.yaml',
+    ])
+      expect(fs.existsSync(path.join(out, f)), f).toBe(true);
+    const compiled = python(['-m', 'py_compile', 'train.py', 'dpo_lab_losses.py', 'dpo_lab_data.py'], out);
+    expect(compiled.stderr).toBe('');
+    expect(compiled.status).toBe(0);
+    expect(spawnSync('bash', ['-n', path.join(out, 'slurm.sh')]).status).toBe(0);
+
+    const run = pyJson(
+      out,
+      `import ast\nt = ast.parse(open("train.py").read())\nprint(json.dumps(next(ast.literal_eval(a.value) for a in t.body if isinstance(a, ast.Assign) and a.targets[0].id == "RUN")))`,
+    );
+    expect(run).toMatchObject({ ...runConfig, loraTargets: ['c_attn'] });
+    expect(run).not.toHaveProperty('threads');
+    const train = fs.readFileSync(path.join(out, 'train.py'), 'utf8');
+    expect(train).toContain(`TRL_VERSION = "${TRL_VERSION}"`);
+    expect(train).toMatch(/class DpoLabTrainer\(DPOTrainer\)/);
+    expect(train).toMatch(/def dpo_loss\(self, chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps/);
+
+    const req = fs.readFileSync(path.join(out, 'requirements.txt'), 'utf8').trim().split('\n');
+    expect(req).toContain(`trl==${TRL_VERSION}`);
+    for (const line of req) expect(line).toMatch(/^[a-z0-9-]+==\d+\.\d+\.\d+$/);
+    const yaml = (n: string) => fs.readFileSync(path.join(out, 'accelerate', n), 'utf8');
+    expect(yaml('one_gpu.yaml')).toMatch(/num_processes: 1\n/);
+    expect(yaml('multi_gpu_ddp.yaml')).toMatch(/distributed_type: MULTI_GPU/);
+    expect(yaml('deepspeed_zero2.yaml')).toMatch(/^distributed_type: DEEPSPEED$/m);
+    expect(yaml('deepspeed_zero2.yaml')).toMatch(/^ {2}zero_stage: 2$/m);
+    expect(yaml('deepspeed_zero3.yaml')).toMatch(/^ {2}zero3_init_flag: true\n {2}zero3_save_16bit_model: true\n {2}zero_stage: 3$/m);
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'dpo_lab_run.json'), 'utf8'))).toMatchObject({ runId: 7, config: { loss: 'bdpo', beta: 0.25 } });
+    expect(() => writeTrlJob({ runId: 7, config: parsed, out, split: null })).toThrow(/folder is not empty/);
+  });
+
+  it("dpo_lab_data.py reads the same pairs as the lab and, with data_split.json, the lab run's train and held-out pairs", async () => {
+    const parsed = LlmConfigSchema.parse(runConfig);
+    const split = await labDataSplit(parsed);
+    expect(split.pairs).toBe(12);
+    expect(split.eval.length).toBe(2);
+    const { out } = writeJob('job-data', runConfig, split);
+    const lab = await loadPreferenceFile(data);
+    const got = pyJson(
+      out,
+      `from dpo_lab_data import load_pairs, split_pairs
+fmt, pairs = load_pairs(${JSON.stringify(data)}, "auto", "better", 0)
+tr, ev = split_pairs(pairs, 0.25, 11, "data_split.json")
+print(json.dumps({"fmt": fmt, "pairs": pairs, "train": tr, "eval": ev}))`,
+    ) as { fmt: string; pairs: unknown[]; train: { prompt: string }[]; eval: { prompt: string }[] };
+    expect(got.fmt).toBe(lab.format);
+    expect(got.pairs).toEqual(lab.pairs.map(({ prompt, chosen, rejected }) => ({ prompt, chosen, rejected })));
+    expect(got.train.map((p) => p.prompt)).toEqual(split.train.map((i) => lab.pairs[i].prompt));
+    expect(got.eval.map((p) => p.prompt)).toEqual(split.eval.map((i) => lab.pairs[i].prompt));
+  });
+
+  it.each([
+    [
+      'hh',
+      [
+        { chosen: '\n\nHuman: Hi\n\nAssistant: Hello!', rejected: '\n\nHuman: Hi\n\nAssistant: Go away.' },
+        { chosen: '\n\nHuman: A\n\nAssistant: b\n\nHuman: C\n\nAssistant: d', rejected: '\n\nHuman: A\n\nAssistant: b\n\nHuman: C\n\nAssistant: e' },
+        { chosen: '\n\nHuman: X\n\nAssistant: y', rejected: '\n\nHuman: Z\n\nAssistant: y' },
+        { chosen: 'no turns', rejected: 'at all' },
+      ],
+      'better',
+    ],
+    [
+      'saferlhf',
+      [
+        { prompt: 'p1', response_0: 'a', response_1: 'b', better_response_id: 1, safer_response_id: 0, is_response_0_safe: true, is_response_1_safe: 'False' },
+        { prompt: 'p2', response_0: 'c', response_1: 'd', better_response_id: 0, safer_response_id: 1, is_response_0_safe: 0, is_response_1_safe: 1 },
+        { prompt: 'p3', response_0: 'e', response_1: 'f', better_response_id: 2, safer_response_id: 5, is_response_0_safe: true, is_response_1_safe: true },
+        { prompt: 'p4', response_0: 'g', response_1: 'h', better_response_id: 0, safer_response_id: 0, is_response_0_safe: 'maybe', is_response_1_safe: true },
+      ],
+      'safer',
+    ],
+  ] as const)("%s: dpo_lab_data.py's pairs are the lab's", async (format, records, preference) => {
+    const file = tmp.file(`${format}.jsonl`);
+    fs.writeFileSync(file, records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const { out } = writeJob(`job-${format}`, { model: '/m', data: file });
+    const lab = await loadPreferenceFile(file, { preference });
+    const got = pyJson(out, `from dpo_lab_data import load_pairs\nprint(json.dumps(load_pairs(${JSON.stringify(file)}, "auto", "${preference}", 0)))`) as [
+      string,
+      unknown[],
+    ];
+    expect(got[0]).toBe(format);
+    expect(lab.pairs.length).toBeGreaterThan(0);
+    expect(got[1]).toEqual(lab.pairs.map(({ prompt, chosen, rejected }) => ({ prompt, chosen, rejected })));
+  });
+});
+
+describe('import-trl', () => {
+  const entry = (step: number, loss: number) => ({
+    epoch: step / 10,
+    grad_norm: 1.5,
+    learning_rate: 1e-5,
+    loss,
+    'rewards/chosen': 0.1 * step,
+    'rewards/rejected': -0.1 * step,
+    'rewards/accuracies': 0.75,
+    'rewards/margins': 0.2 * step,
+    'logps/chosen': -50,
+    'logps/rejected': -60,
+    'logits/chosen': -1.2,
+    'balance/log10_prob_ratio': 0.5,
+    'balance/logp_grad_ratio': 1.25,
+    step,
+  });
+  const evalEntry = (step: number) => ({
+    epoch: step / 10,
+    eval_loss: 0.6,
+    'eval_rewards/accuracies': 0.5,
+    eval_runtime: 3.2,
+    eval_samples_per_second: 20,
+    step,
+  });
+  const state = (steps: number[], done: boolean) => ({
+    best_metric: null,
+    epoch: steps.at(-1)! / 10,
+    eval_steps: 2,
+    global_step: steps.at(-1),
+    is_world_process_zero: true,
+    log_history: [
+      ...steps.flatMap((s) => (s % 2 === 0 ? [entry(s, 0.7 - s / 100), evalEntry(s)] : [entry(s, 0.7 - s / 100)])),
+      ...(done
+        ? [{ epoch: 0.4, step: steps.at(-1), total_flos: 0, train_loss: 0.65, train_runtime: 100, train_samples_per_second: 1, train_steps_per_second: 0.1 }]
+        : []),
+    ],
+    logging_steps: 1,
+    max_steps: 4,
+    num_train_epochs: 1,
+    total_flos: 0,
+    train_batch_size: 2,
+  });
+
+  it('creates a trl run with the metrics by step under their names, then adds only new steps on re-import', () => {
+    const { out } = writeJob('import-job', { model: '/m', data: '/d.jsonl', loss: 'nbdpo-symm', beta: 0.3 });
+    const outputDir = path.join(out, 'output');
+    fs.mkdirSync(path.join(outputDir, 'checkpoint-2'), { recursive: true });
+    fs.writeFileSync(path.join(outputDir, 'checkpoint-2', 'trainer_state.json'), JSON.stringify(state([1, 2], false)));
+    const store = LabStore.open(tmp.file('lab.sqlite'));
+    try {
+      const first = importTrlJob(store, out);
+      expect(first).toMatchObject({ created: true, addedSteps: 2, lastStep: 2 });
+      const run = store.runs.get(first.runId)!;
+      expect(run).toMatchObject({
+        kind: 'trl',
+        status: 'done',
+        loss: 'nbdpo-symm',
+        config: { beta: 0.3, source: { kind: 'trl', dir: out, exportedFromRun: 7, globalStep: 2 } },
+      });
+      const series = store.metrics.series(first.runId);
+      const lossAt = (s: number) => 0.7 - s / 100;
+      expect(series.loss).toEqual({ steps: [1, 2], values: [lossAt(1), lossAt(2)] });
+      expect(series.eval_loss).toEqual({ steps: [2], values: [0.6] });
+      expect(series['balance/log10_prob_ratio'].values).toEqual([0.5, 0.5]);
+      expect(series).not.toHaveProperty('eval_runtime');
+      expect(series).not.toHaveProperty('step');
+
+      // the job went on: the final save writes output/trainer_state.json with the whole history
+      fs.writeFileSync(path.join(outputDir, 'trainer_state.json'), JSON.stringify(state([1, 2, 3, 4], true)));
+      // a value the lab already holds is not rewritten by a re-import
+      store.metrics.append(first.runId, { steps: [1], nameIdx: [0], names: ['loss'], values: [123] });
+      const again = importTrlJob(store, out);
+      expect(again).toMatchObject({ runId: first.runId, created: false, addedSteps: 2, lastStep: 4 });
+      const s2 = store.metrics.series(first.runId);
+      expect(s2.loss).toEqual({ steps: [1, 2, 3, 4], values: [123, lossAt(2), lossAt(3), lossAt(4)] });
+      expect(s2).not.toHaveProperty('train_loss');
+      expect(store.runs.get(first.runId)!.final).toMatchObject({ loss: lossAt(4), eval_loss: 0.6 });
+      expect(importTrlJob(store, out)).toMatchObject({ runId: first.runId, addedSteps: 0 });
+      expect(store.runs.list({ kind: 'trl' })).toHaveLength(1);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('a malformed trainer_state.json is refused with the file and the field', () => {
+    const dir = tmp.file('bad-job');
+    fs.mkdirSync(dir);
+    const file = path.join(dir, 'trainer_state.json');
+    const bad = state([1, 2], false) as { log_history: Record<string, unknown>[] };
+    bad.log_history[1].step = 'two';
+    fs.writeFileSync(file, JSON.stringify(bad));
+    const store = LabStore.open(tmp.file('lab-bad.sqlite'));
+    try {
+      expect(() => importTrlJob(store, dir)).toThrow(`${file}: log_history[1].step: expected a whole number, got string "two"`);
+      expect(store.runs.list()).toHaveLength(0);
+    } finally {
+      store.close();
+    }
+    expect(() => parseTrainerState('{"log_history": {}}', 'x.json')).toThrow('x.json: log_history: expected an array of log entries, got an object');
+    expect(() => parseTrainerState('{"log_history": [{"step": 1, "loss": [1]}]}', 'x.json')).toThrow(
+      'x.json: log_history[0].loss: expected a number, got an array',
+    );
+    expect(() => parseTrainerState('{"log_history": [', 'x.json')).toThrow(/^x\.json: not JSON/);
+    expect(() => importTrlJob(store, tmp.file('nowhere'))).toThrow(/no such folder/);
+  });
+});
