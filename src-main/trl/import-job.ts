@@ -39,7 +39,8 @@ const isWhole = (v: unknown): v is number => typeof v === 'number' && Number.isI
 export function parseTrainerState(text: string, file: string): TrainerStateLog {
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    // Python's json writes a diverged loss as NaN or Infinity, which JSON does not have: read those values as null
+    raw = JSON.parse(text.replace(/(:\s*)(-?Infinity|NaN)(?=\s*[,}\]])/g, '$1null'));
   } catch (err) {
     throw new Error(`${file}: not JSON (${(err as Error).message})`, { cause: err });
   }
@@ -61,7 +62,9 @@ export function parseTrainerState(text: string, file: string): TrainerStateLog {
     for (const [k, v] of Object.entries(e)) {
       if (NOT_METRICS.has(k)) continue;
       if (typeof v === 'number') values[k] = v;
-      else if (v !== null && typeof v !== 'string') throw new Error(`${where}.${k}: expected a number, got ${describe(v)}`);
+      // stored as a gap in the curve, as the lab stores its own non-finite values
+      else if (v === null) values[k] = NaN;
+      else throw new Error(`${where}.${k}: expected a number, got ${describe(v)}`);
     }
     byStep.set(e.step, values);
   });

@@ -20,6 +20,7 @@ import { importTrlJob, parseTrainerState } from '../../src-main/trl/import-job';
 import { LabStore } from '../../src-main/store';
 import { writeTinyModel } from '../support/tiny-models';
 import { tempDir } from './tmp';
+import { runCli } from './cli-main';
 
 const tmp = tempDir('dpo-lab-trl-');
 afterAll(() => tmp.cleanup());
@@ -360,6 +361,52 @@ describe('import-trl', () => {
       'x.json: log_history[0].loss: expected a number, got an array',
     );
     expect(() => parseTrainerState('{"log_history": [', 'x.json')).toThrow(/^x\.json: not JSON/);
+    // what Python's json writes for a diverged loss
+    expect(parseTrainerState('{"log_history": [{"step": 3, "loss": NaN, "grad_norm": Infinity}]}', 'x.json').steps).toEqual([
+      { step: 3, values: { loss: NaN, grad_norm: NaN } },
+    ]);
     expect(() => importTrlJob(store, tmp.file('nowhere'))).toThrow(/no such folder/);
+  });
+});
+
+describe('lab export-trl / lab import-trl', () => {
+  it('exports an LLM run, imports its trainer_state.json as {"runId"}, refuses other runs and malformed logs by name', async () => {
+    const db = tmp.file('cli.sqlite');
+    const store = LabStore.open(db);
+    const config = LlmConfigSchema.parse({ model: tmp.file('no-model'), data: tmp.file('no-data.jsonl'), loss: 'nbdpo2-asymm', beta: 0.2 });
+    const llmId = store.runs.create({ name: 'llm', kind: 'llm', config });
+    const synthId = store.runs.create({ name: 'synthetic', kind: 'synthetic', config: { loss: 'dpo' } });
+    store.close();
+    const job = tmp.file('cli-job');
+
+    const exported = await runCli(db, ['export-trl', '--run', String(llmId), '--out', job, '--json']);
+    expect(exported.stderr).toBe('');
+    expect(exported.code).toBe(0);
+    // the data is not on this machine: the job still exports, and train.py will split by the seed
+    expect(JSON.parse(exported.stdout)).toMatchObject({ out: job, trlVersion: TRL_VERSION, splitRecorded: false });
+    expect(fs.readFileSync(path.join(job, 'train.py'), 'utf8')).toContain('"loss": "nbdpo2-asymm"');
+
+    const other = await runCli(db, ['export-trl', '--run', String(synthId), '--out', tmp.file('cli-job-2')]);
+    expect(other.code).not.toBe(0);
+    expect(other.stderr).toContain(`run ${synthId} is a synthetic run; only LLM runs export as a TRL job`);
+
+    fs.mkdirSync(path.join(job, 'output'));
+    const stateFile = path.join(job, 'output', 'trainer_state.json');
+    fs.writeFileSync(stateFile, JSON.stringify({ global_step: 1, max_steps: 2, log_history: [{ loss: 0.69, 'rewards/margins': 0.01, step: 1 }] }));
+    const imported = await runCli(db, ['import-trl', job, '--json']);
+    expect(imported.stderr).toBe('');
+    const { runId } = JSON.parse(imported.stdout) as { runId: number };
+    const check = LabStore.open(db);
+    try {
+      expect(check.runs.get(runId)).toMatchObject({ kind: 'trl', loss: 'nbdpo2-asymm', config: { source: { exportedFromRun: llmId } } });
+      expect(check.metrics.series(runId)['rewards/margins']).toEqual({ steps: [1], values: [0.01] });
+    } finally {
+      check.close();
+    }
+
+    fs.writeFileSync(stateFile, JSON.stringify({ log_history: [{ loss: 'high', step: 2 }] }));
+    const bad = await runCli(db, ['import-trl', job]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain(`${stateFile}: log_history[0].loss: expected a number, got string "high"`);
   });
 });
