@@ -10,6 +10,10 @@ import { SENSITIVITY_AXES, sensitivityRunCount } from '@shared/sensitivity';
 import { call, openComputeLab, openLab, print, readInput, waitForRuns, type GlobalOpts } from './common';
 import { addSchemaOptions, CliInputError, valuesFromFlags } from './options';
 import { parseJsonText } from '../util/json-file';
+import fs from 'node:fs';
+import type { SensitivityStudy } from '@shared/sensitivity';
+import { table1ReportHtml } from '../report/table1-report';
+import { LAB_VERSION } from '../api/lab';
 
 function intFlag(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -105,6 +109,49 @@ export function registerSyntheticLabCommands(program: Command): void {
         throw new CliInputError((err as Error).message);
       }
       await runSweep(cmd, parsed as Record<string, unknown>);
+    });
+
+  program
+    .command('report')
+    .description('one self-contained report file')
+    .command('table1')
+    .description('Table 1 ours vs the paper (mean ± 95% interval) and the sensitivity study with its summary, as one HTML file with its data inside')
+    .option('--table1 <sweepId>', 'a finished Table 1 sweep (lab sweep table1)')
+    .option('--sensitivity <sweepId>', 'a finished sensitivity sweep (lab sweep sensitivity)')
+    .requiredOption('--out <file>', 'the HTML file to write')
+    .action(async (flags: { table1?: string; sensitivity?: string; out: string }, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOpts>();
+      if (!flags.table1 && !flags.sensitivity) throw new CliInputError('give --table1 <sweepId>, --sensitivity <sweepId> or both');
+      const lab = openLab(g);
+      try {
+        const sweepOf = async (flag: string, v: string | undefined, preset: string) => {
+          const id = intFlag(flag, v);
+          if (id === undefined) return undefined;
+          const sweep = await call(lab, 'sweeps:get', { id });
+          if (sweep.preset !== preset)
+            throw new CliInputError(`${flag} ${id}: sweep "${sweep.name}" is not a ${preset} sweep (preset ${String(sweep.preset)})`);
+          return sweep;
+        };
+        const t1 = await sweepOf('--table1', flags.table1, 'table1');
+        const sens = await sweepOf('--sensitivity', flags.sensitivity, 'sensitivity');
+        const first = t1 ?? sens!;
+        const runs = await call(lab, 'runs:list', { sweepId: first.id, limit: 1 });
+        const html = table1ReportHtml({
+          table1: t1 ? (t1.summary as SweepSummary) : undefined,
+          sensitivity: sens ? (sens.summary as { sensitivity?: SensitivityStudy }).sensitivity : undefined,
+          meta: {
+            appVersion: LAB_VERSION,
+            backend: runs[0]?.backend ?? 'unknown',
+            seeds: Number(first.config.seeds ?? 0),
+            createdAt: new Date(),
+            config: { ...(t1 ? { table1Sweep: t1.config } : {}), ...(sens ? { sensitivitySweep: sens.config } : {}) },
+          },
+        });
+        fs.writeFileSync(flags.out, html);
+        print(g.json, { out: flags.out, bytes: Buffer.byteLength(html) }, () => `wrote ${flags.out} (${Buffer.byteLength(html)} bytes)`);
+      } finally {
+        lab.close();
+      }
     });
 
   addSchemaOptions(
