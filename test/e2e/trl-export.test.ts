@@ -47,6 +47,15 @@ describe('TRL job export and import', () => {
     const run = await api<{ kind: string; loss: string }>(web, 'runs:get', { id: runId });
     expect(run).toMatchObject({ kind: 'trl', loss: 'bdpo' });
 
+    await page.goto(`${web.server.url}#/runs/${runId}`);
+    await page.waitForSelector(`[data-testid="run-view"][data-run-id="${runId}"]`);
+    // the LLM panels (same metric names), not the synthetic lab's heatmap; no launcher to clone into
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="chart-loss"]')?.getAttribute('data-points')) === 3, null, {
+      timeout: 20_000,
+    });
+    expect(await page.$('[data-testid="chart-balance"]')).not.toBeNull();
+    expect(await page.$('[data-testid="heatmap"]')).toBeNull();
+    expect(await page.$('[data-testid="clone-run"]')).toBeNull();
     await page.goto(`${web.server.url}#/compare?ids=${llmId},${runId}`);
     await page.waitForFunction(() => Number(document.querySelector('[data-testid="compare-chart-loss"]')?.getAttribute('data-points')) >= 5, null, {
       timeout: 20_000,
