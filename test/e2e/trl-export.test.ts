@@ -56,6 +56,13 @@ describe('TRL job export and import', () => {
     expect(await page.$('[data-testid="chart-balance"]')).not.toBeNull();
     expect(await page.$('[data-testid="heatmap"]')).toBeNull();
     expect(await page.$('[data-testid="clone-run"]')).toBeNull();
+    // the runs list filters by the new kind
+    await page.goto(`${web.server.url}#/runs`);
+    await page.waitForSelector(`[data-testid="run-row-${llmId}"]`);
+    await page.selectOption('select[aria-label="kind"]', 'trl');
+    await page.waitForSelector(`[data-testid="run-row-${llmId}"]`, { state: 'detached' });
+    expect(await page.$(`[data-testid="run-row-${runId}"]`)).not.toBeNull();
+
     await page.goto(`${web.server.url}#/compare?ids=${llmId},${runId}`);
     await page.waitForFunction(() => Number(document.querySelector('[data-testid="compare-chart-loss"]')?.getAttribute('data-points')) >= 5, null, {
       timeout: 20_000,
