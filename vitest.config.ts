@@ -13,6 +13,8 @@ export default defineConfig({
           setupFiles: ['test/unit/setup.ts'],
           environment: 'node',
           testTimeout: 60_000,
+          // setup work (a CLI run, a tiny model written and trained) can take over the 10 s default on a busy machine
+          hookTimeout: 120_000,
           pool: 'forks',
           // Files share a worker process instead of each starting fresh: tfjs, zod and the schemas load once per
           // worker, not once per file, which takes about a third off the tier on a 2-core machine. setup.ts
@@ -28,6 +30,7 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',
           testTimeout: 180_000,
+          hookTimeout: 120_000,
           pool: 'forks',
         },
       },

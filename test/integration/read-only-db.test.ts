@@ -40,7 +40,7 @@ beforeAll(() => {
     fs.chmodSync(db, 0o444);
     fs.chmodSync(dir, 0o555);
   }
-});
+}, 120_000);
 afterAll(() => {
   if (isRoot && !cannotMount) unmount(dir);
   else if (fs.existsSync(dir)) fs.chmodSync(dir, 0o755);
