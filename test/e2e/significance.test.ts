@@ -22,12 +22,12 @@ const VALUES: Record<string, number[]> = {
   ipo: [0.505, 0.515, 0.49, 0.52],
 };
 
-function storeRuns(sweepId?: number): Record<string, number[]> {
+function storeRuns(sweepId?: number, extra: Record<string, unknown> = { mask: 0 }): Record<string, number[]> {
   const store = web.lab.store;
   const ids: Record<string, number[]> = {};
   for (const [loss, values] of Object.entries(VALUES))
     ids[loss] = values.map((v, seed) => {
-      const id = store.runs.create({ name: `${loss} seed ${seed}`, kind: 'synthetic', config: { loss, mask: 0, beta: 0.1, seed }, seed, sweepId });
+      const id = store.runs.create({ name: `${loss} seed ${seed}`, kind: 'synthetic', config: { loss, ...extra, beta: 0.1, seed }, seed, sweepId });
       store.runs.finish(id, 'done', { final: { expectedUtility: v, expectedUtilityNormalized: v, pBest: 0.3 } });
       return id;
     });
@@ -75,6 +75,28 @@ describe('significance across seeds', () => {
     expect(await page.$('[data-testid="dpo-mark-0-ipo"]')).toBeNull();
     expect(await page.$('[data-testid="dpo-mark-0-dpo"]')).toBeNull();
     expect(await page.getAttribute('[data-testid="cell-0-ipo"]', 'title')).toMatch(/vs DPO: Welch p = [\d.]+, Holm-corrected [\d.]+$/);
+    expect(errors).toEqual([]);
+  });
+
+  it('a sweep over losses marks the row that differs from DPO, and its CSV carries the test', async () => {
+    const sweepId = web.lab.store.sweeps.create('losses × lr', null, {});
+    storeRuns(sweepId, { lr: 0.01 });
+    const { page, errors } = await openApp(browser, web, `#/sweeps/${sweepId}`);
+    await page.waitForSelector('[data-testid="sweep-cells-table"] [data-testid="dpo-mark-1"]');
+    const keys = await page.$$eval('[data-testid="sweep-cells-table"] tbody tr', (trs) => trs.map((tr) => tr.getAttribute('data-key')));
+    expect(keys).toEqual(['{"loss":"dpo"}', '{"loss":"bdpo"}', '{"loss":"ipo"}']);
+    expect(await page.$('[data-testid="dpo-mark-2"]')).toBeNull();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-grid-csv"]')]);
+    const csv = fs
+      .readFileSync((await download.path())!, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split(','));
+    const col = csv[0].findIndex((h) => h.endsWith(' vs dpo p holm'));
+    expect(col).toBeGreaterThan(0);
+    expect(Number(csv[2][col])).toBeLessThan(0.05);
+    expect(Number(csv[3][col])).toBeGreaterThan(0.05);
+    expect(csv[1][col]).toBe('');
     expect(errors).toEqual([]);
   });
 });
