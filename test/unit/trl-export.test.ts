@@ -39,13 +39,14 @@ if (!hasTorch)
     `trl-export: the dpo_lab_losses.py checks are SKIPPED: ${hasPython ? `no torch in ${CANDIDATES.join(', ')}` : 'no python3'} (Debian: apt-get install python3-torch)`,
   );
 
-/** Runs a Python snippet with `dir` on sys.path and parses what it prints as JSON. */
+/** Runs a Python snippet with `dir` on sys.path and parses the last line it prints as JSON. */
 function pyJson(dir: string, code: string): unknown {
   const file = path.join(dir, `snippet-${Math.random().toString(36).slice(2)}.py`);
   fs.writeFileSync(file, `import json, sys\nsys.path.insert(0, ${JSON.stringify(dir)})\n${code}\n`);
   const r = python([file], dir);
   if (r.status !== 0) throw new Error(`python3 ${file} failed (${r.status}):\n${r.stderr}`);
-  return JSON.parse(r.stdout) as unknown;
+  // the JSON is the last line; what the script printed before it (train.py's progress) is not part of it
+  return JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '') as unknown;
 }
 
 // Log-probs that are exact in float32 (multiples of 1/8), chosen so λ hits both clip ends and the inside for each
@@ -254,6 +255,157 @@ print(json.dumps({"fmt": fmt, "pairs": pairs, "train": tr, "eval": ev}))`,
     expect(got[0]).toBe(format);
     expect(lab.pairs.length).toBeGreaterThan(0);
     expect(got[1]).toEqual(lab.pairs.map(({ prompt, chosen, rejected }) => ({ prompt, chosen, rejected })));
+  });
+});
+
+/**
+ * TRL, transformers, datasets and peft are not installable here, so train.py's main() runs against stand-ins that
+ * record what it passes them (DPOConfig, LoraConfig, the datasets) and a DPOTrainer base whose
+ * get_batch_loss_metrics calls dpo_loss as TRL 0.13.0's does; torch is real. What this checks: train.py runs end to
+ * end, hands TRL the run's values and the lab's split, and its dpo_loss gives the lab's loss and metrics.
+ */
+const TRL_STANDINS: Record<string, string> = {
+  'trl/__init__.py': `import types
+import torch
+__version__ = "0.13.0"
+CAPTURE = {}
+class DPOConfig:
+    def __init__(self, **kw):
+        CAPTURE["config"] = kw
+        self.kw = kw
+class DPOTrainer:
+    def __init__(self, model=None, ref_model=None, args=None, train_dataset=None, eval_dataset=None, processing_class=None, peft_config=None):
+        self.beta = args.kw["beta"]
+        self.accelerator = types.SimpleNamespace(device=torch.device("cpu"), gather_for_metrics=lambda t: t)
+        CAPTURE.update(train=train_dataset.rows, eval=eval_dataset.rows if eval_dataset else [], peft=peft_config, ref_model=ref_model)
+        CAPTURE["trainer"] = self
+    def get_batch_loss_metrics(self, model, batch, train_eval="train"):
+        losses, chosen, rejected = self.dpo_loss(*batch)
+        prefix = "eval_" if train_eval == "eval" else ""
+        return losses.mean(), {prefix + "rewards/chosen": chosen.mean().item(), prefix + "rewards/rejected": rejected.mean().item()}
+    def train(self, resume_from_checkpoint=None):
+        CAPTURE["resume"] = resume_from_checkpoint
+    def evaluate(self):
+        pass
+    def save_model(self, out):
+        pass
+    def save_state(self):
+        pass
+`,
+  'transformers/__init__.py': `import types
+class AutoTokenizer:
+    @staticmethod
+    def from_pretrained(path):
+        return types.SimpleNamespace(pad_token=None, eos_token="<eos>", chat_template=None)
+class AutoModelForCausalLM:
+    @staticmethod
+    def from_pretrained(path, torch_dtype=None):
+        return types.SimpleNamespace(path=path)
+`,
+  'datasets/__init__.py': `class Dataset:
+    def __init__(self, rows):
+        self.rows = rows
+    def __len__(self):
+        return len(self.rows)
+    @staticmethod
+    def from_list(rows):
+        return Dataset(rows)
+`,
+  'peft/__init__.py': `class LoraConfig:
+    def __init__(self, **kw):
+        self.kw = kw
+`,
+};
+
+describe.skipIf(!hasTorch)("train.py's main() against TRL stand-ins (python3-torch)", () => {
+  it("passes TRL the run's values and the lab's split; dpo_loss and the logged metrics are the lab's", async () => {
+    const model = tmp.file('standin-model');
+    writeTinyModel(model, { arch: 'gpt2' });
+    const data = tmp.file('standin-pairs.jsonl');
+    fs.writeFileSync(
+      data,
+      Array.from({ length: 10 }, (_, i) => JSON.stringify({ prompt: `Q${i}?`, chosen: ` yes ${i}`, rejected: ` no ${i}` })).join('\n') + '\n',
+    );
+    const runConfig = {
+      model,
+      data,
+      loss: 'nbdpo-symm',
+      beta: 0.5,
+      clip: 0.5,
+      lr: 2e-5,
+      steps: 30,
+      batchSize: 3,
+      gradAccum: 4,
+      schedule: 'constant',
+      seed: 5,
+      evalFraction: 0.3,
+      evalEvery: 0,
+      checkpointEvery: 10,
+      loraRank: 16,
+      loraAlpha: 32,
+    } as const;
+    const parsed = LlmConfigSchema.parse(runConfig);
+    const split = await labDataSplit(parsed);
+    const { out } = writeJob('standin-job', runConfig, split);
+    const stubs = tmp.file('standins');
+    for (const [f, text] of Object.entries(TRL_STANDINS)) {
+      fs.mkdirSync(path.dirname(path.join(stubs, f)), { recursive: true });
+      fs.writeFileSync(path.join(stubs, f), text);
+    }
+    const got = pyJson(
+      out,
+      `sys.path.insert(0, ${JSON.stringify(stubs)})
+import torch, train, trl
+train.main()
+c = trl.CAPTURE
+t = lambda k: torch.tensor(${JSON.stringify(PAIRS)}[k], dtype=torch.float32)
+loss, metrics = c["trainer"].get_batch_loss_metrics(None, (t("logp_w"), t("logp_l"), t("ref_w"), t("ref_l")), "eval")
+print(json.dumps({"config": c["config"], "lora": c["peft"].kw, "train": [r["prompt"] for r in c["train"]], "eval": [r["prompt"] for r in c["eval"]],
+                  "ref_model": c["ref_model"], "loss": loss.item(), "metrics": metrics}))`,
+    ) as {
+      config: Record<string, unknown>;
+      lora: Record<string, unknown>;
+      train: string[];
+      eval: string[];
+      ref_model: null;
+      loss: number;
+      metrics: Record<string, number>;
+    };
+    expect(got.config).toMatchObject({
+      beta: 0.5,
+      loss_type: 'sigmoid',
+      max_length: 512,
+      max_steps: 30,
+      per_device_train_batch_size: 3,
+      gradient_accumulation_steps: 4,
+      learning_rate: 2e-5,
+      lr_scheduler_type: 'constant',
+      seed: 5,
+      eval_strategy: 'no',
+      save_steps: 10,
+      max_grad_norm: 1,
+    });
+    expect(got.lora).toMatchObject({ r: 16, lora_alpha: 32, lora_dropout: 0, target_modules: ['c_attn'] });
+    expect(got.ref_model).toBeNull();
+    const lab = await loadPreferenceFile(data);
+    expect(got.train).toEqual(split.train.map((i) => lab.pairs[i].prompt));
+    expect(got.eval).toEqual(split.eval.map((i) => lab.pairs[i].prompt));
+
+    const h = { beta: 0.5, clip: 0.5, label_smoothing: 0 };
+    const perPair = inspectLosses({ ...PAIRS, ...h, losses: ['nbdpo-symm'] })['nbdpo-symm'].loss;
+    expect(got.loss).toBeCloseTo(perPair.reduce((a, b) => a + b, 0) / perPair.length, 6);
+    expect(Object.keys(got.metrics).sort()).toEqual([
+      'eval_balance/log10_prob_ratio',
+      'eval_balance/logp_grad_ratio',
+      'eval_rewards/chosen',
+      'eval_rewards/rejected',
+    ]);
+    const inputs = { lw: tf.tensor1d(PAIRS.logp_w), ll: tf.tensor1d(PAIRS.logp_l), refW: tf.tensor1d(PAIRS.ref_w), refL: tf.tensor1d(PAIRS.ref_l) };
+    const g = lossAndLogpGrads(LOSSES['nbdpo-symm'], inputs, { beta: 0.5, clip: 0.5, labelSmoothing: 0 });
+    const m = standardMetrics({ ...inputs, ...g, beta: 0.5 });
+    expect(got.metrics['eval_balance/logp_grad_ratio']).toBeCloseTo(m['balance/logp_grad_ratio'].dataSync()[0], 5);
+    expect(got.metrics['eval_rewards/chosen']).toBeCloseTo(m['rewards/chosen'].dataSync()[0], 6);
+    tf.dispose([g.perPair, g.gw, g.gl, ...Object.values(m), ...Object.values(inputs)]);
   });
 });
 
