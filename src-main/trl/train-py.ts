@@ -139,7 +139,8 @@ export function pyLiteral(v: unknown, indent = ''): string {
   if (typeof v === 'boolean') return v ? 'True' : 'False';
   if (typeof v === 'number') {
     if (!Number.isFinite(v)) throw new Error(`cannot write ${v} into train.py`);
-    return Number.isInteger(v) ? String(v) : String(v);
+    // JavaScript's shortest round-trip form (1e-7, 0.1, 300) is also a Python literal of the same value
+    return String(v);
   }
   if (typeof v === 'string') return JSON.stringify(v);
   const inner = indent + '    ';
