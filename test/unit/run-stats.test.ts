@@ -147,6 +147,18 @@ describe('dpo-lab stats', () => {
     expect(r.stdout).toMatch(/all: n=2 mean=24\.2500/);
   });
 
+  it('--bootstrap N adds a seeded bootstrap95 per group; a bad count names the field', async () => {
+    const args = ['stats', '--runs', [...ids.dpo, ...ids.bdpo].join(','), '--group-by', 'loss', '--metric', 'expectedUtility', '--bootstrap', '500', '--json'];
+    const a = await runCli(db, args);
+    expect(a.code, a.stderr).toBe(0);
+    const out = JSON.parse(a.stdout) as { groups: { bootstrap95: [number, number] }[] };
+    expect(out.groups[0].bootstrap95).toHaveLength(2);
+    expect(JSON.parse((await runCli(db, args)).stdout)).toEqual(out);
+    const bad = await runCli(db, [...args.slice(0, -3), '--bootstrap', '5']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/bootstrap\.resamples/);
+  });
+
   it('a bad id or metric is a usage error with the reason', async () => {
     const bad = await runCli(db, ['stats', '--runs', '1,x', '--metric', 'expectedUtility']);
     expect(bad.code).toBe(2);
