@@ -24,6 +24,7 @@ import { exitCodeOf, outcomesText, readDatasetFile, runSyntheticSideBySide } fro
 import { runsTable } from './runs-table';
 import { registerFigure2Command } from './figure2';
 import { registerTrlCommands } from './trl-commands';
+import { registerBenchCommands } from './bench-commands';
 import { registerStatsCommand } from './stats-command';
 import { registerScorerCommands } from './scorer-commands';
 
@@ -189,6 +190,7 @@ export function buildProgram(): Command {
   registerLlmCommands(program, run);
   registerTrlCommands(program);
   registerEvalCommands(program);
+  registerBenchCommands(program);
   registerStatsCommand(program);
   registerScorerCommands(program);
   return program;
