@@ -194,13 +194,19 @@ export function attention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, bias: 
   return tf.reshape(tf.transpose(o, [0, 2, 1, 3]), [B * T, H * D]);
 }
 
+/** multiply-adds per slice below which the batched kernel is kept (64×64×64 and up go slice by slice) */
+const PER_SLICE_MIN_WORK = 1 << 18;
+
 /**
  * a [N, M, K] · b [N, K, P] (b [N, P, K] with transposeB). On WASM as N plain 2-D products with a gradient of plain
  * products over explicit transposes: that backend's batched or transposed matMul is a scalar loop (~30 MFLOP/s
  * against ~27 GFLOP/s for the plain 2-D one), which made attention most of a step at 512 tokens.
  */
 export function batchedMatMul(a: tf.Tensor3D, b: tf.Tensor3D, transposeB: boolean): tf.Tensor3D {
-  if (tf.getBackend() !== 'wasm') return tf.matMul(a, b, false, transposeB);
+  const [N, M, K] = a.shape;
+  const P = transposeB ? b.shape[1] : b.shape[2];
+  // Small slices (a tiny model's heads) cost more in per-op dispatch than the scalar loop spends on them.
+  if (tf.getBackend() !== 'wasm' || M * K * P < PER_SLICE_MIN_WORK || N === 1) return tf.matMul(a, b, false, transposeB);
   const bt = transposeB ? (tf.transpose(b, [0, 2, 1]) as tf.Tensor3D) : b;
   const products = (xs: tf.Tensor[], ys: tf.Tensor[]) => tf.stack(xs.map((x, i) => tf.matMul(x as tf.Tensor2D, ys[i] as tf.Tensor2D))) as tf.Tensor3D;
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
