@@ -41,7 +41,7 @@ async function run(backend: 'cpu' | 'wasm', shapeA: number[], shapeB: number[], 
   const f = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(batchedMatMul(x as tf.Tensor3D, y as tf.Tensor3D, transposeB), w));
   const value = batchedMatMul(a, b, transposeB).dataSync().slice();
   const [ga, gb] = tf.grads(f)([a, b]);
-  const out = { value, ga: ga.dataSync().slice(), gb: gb.dataSync().slice() };
+  const out = { value: Float32Array.from(value), ga: Float32Array.from(ga.dataSync()), gb: Float32Array.from(gb.dataSync()) };
   tf.dispose([a, b, w, ga, gb]);
   return out;
 }
