@@ -48,6 +48,8 @@ export interface CausalLM {
   spec: ModelSpec;
   /** logits [B, T, V] for right-padded ids [B, T] (int32) and their attention mask [B, T] (1 = token, 0 = padding) */
   forward(inputIds: tf.Tensor2D, attentionMask: tf.Tensor2D, opts?: ForwardOptions): tf.Tensor3D;
+  /** the output head as W [d, V] and Wᵀ [V, d] while it is frozen (null when it trains), for chunked log-probs */
+  frozenHeadWeights(): { w: tf.Tensor2D; wT: tf.Tensor2D } | null;
   /** the final hidden states [B, T, d] (after the last norm), what a scalar head reads; same inputs as forward */
   hidden(inputIds: tf.Tensor2D, attentionMask: tf.Tensor2D, opts?: ForwardOptions): tf.Tensor3D;
   /** an empty KV cache for `batch` rows of at most `maxLen` token slots */
@@ -144,6 +146,11 @@ class Model implements CausalLM {
   }
 
   /** The [N, V] logits of hidden states [N, d]. */
+  frozenHeadWeights(): { w: tf.Tensor2D; wT: tf.Tensor2D } | null {
+    const headTensor = this.head ? this.head.tensor : this.embed.tensor;
+    return headTensor instanceof tf.Variable ? null : this.frozenHead();
+  }
+
   private logitsOf(hn: tf.Tensor2D): tf.Tensor2D {
     const headTensor = this.head ? this.head.tensor : this.embed.tensor;
     if (headTensor instanceof tf.Variable) return tf.matMul(hn, this.head ? this.head.tensor : tf.transpose(this.embed.tensor)) as tf.Tensor2D;
