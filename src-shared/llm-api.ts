@@ -24,7 +24,7 @@ export interface ModelInspection {
   weightBytes: number;
   /** rough training memory per backend, bytes, for LoRA and full fine-tuning at the given length */
   memoryEstimate: { lora: number; full: number; maxLength: number; batchSize: number };
-  /** the WASM heap cap, bytes: runs whose estimate exceeds it are refused on WASM */
+  /** what a run may use of the WASM heap, bytes: runs whose estimate exceeds it are refused on WASM */
   wasmHeapCap: number;
 }
 

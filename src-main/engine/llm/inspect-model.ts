@@ -5,7 +5,7 @@ import { LORA_TARGETS_DEFAULT } from '@shared/llm-config';
 import { readModelSpec } from './model-config';
 import { modelTensorEntries } from './safetensors';
 import { loadTokenizer } from './tokenizer';
-import { estimateTrainingBytes, loraParameterCount, WASM_HEAP_CAP } from './memory';
+import { estimateTrainingBytes, loraParameterCount, WASM_USABLE_BYTES } from './memory';
 
 const ARCH = { gpt2: 'GPT2LMHeadModel', llama: 'LlamaForCausalLM', qwen2: 'Qwen2ForCausalLM' } as const;
 
@@ -48,6 +48,6 @@ export async function inspectModel(dir: string, o: { maxLength: number; batchSiz
       maxLength: o.maxLength,
       batchSize,
     },
-    wasmHeapCap: WASM_HEAP_CAP,
+    wasmHeapCap: WASM_USABLE_BYTES,
   };
 }

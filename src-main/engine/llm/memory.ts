@@ -2,6 +2,11 @@ import type { ModelSpec } from '@shared/llm-model';
 
 /** The WASM backend's heap is a 32-bit address space: 4 GiB at most, whatever the machine has. */
 export const WASM_HEAP_CAP = 4 * 1024 ** 3;
+/**
+ * What a run may plan to use of that heap: tfjs's temporaries and the heap's growth need the rest. Measured: GPT-2
+ * small with LoRA at 2×512 tokens (estimated 3.4 GB) runs the heap out; 4 layers × 256 at 2×128 (0.3 GB) trains.
+ */
+export const WASM_USABLE_BYTES = 3 * 1024 ** 3;
 
 export function parameterCount(s: ModelSpec): number {
   const d = s.hiddenSize;
@@ -37,7 +42,7 @@ export function loraParameterCount(s: ModelSpec, rank: number, targets: readonly
  * A rough upper estimate of a training step's memory: float32 weights, gradients and two AdamW moments of the
  * trainable part, and the activations tfjs keeps for the backward pass of 2·batch sequences (chosen and
  * rejected) of maxLength tokens: per layer about 16 hidden-sized values and the attention scores per head and
- * token, plus the logits and their gradient. Good to a factor of about 1.5; it decides refusals, not placement.
+ * token, plus the logits and their gradient, and the transposed copies of frozen weights. Good to a factor of about 1.5; it decides refusals, not placement.
  */
 export function estimateTrainingBytes(s: ModelSpec, o: { trainable: number; batchSize: number; maxLength: number }): number {
   const P = parameterCount(s);
@@ -45,5 +50,6 @@ export function estimateTrainingBytes(s: ModelSpec, o: { trainable: number; batc
   const T = o.maxLength;
   const perLayer = rows * T * (16 * s.hiddenSize + 4 * s.intermediateSize + 2 * s.numHeads * T);
   const logits = 3 * rows * T * s.vocabSize;
-  return 4 * (P + 3 * o.trainable + s.numLayers * perLayer + logits);
+  // frozen weights are also kept transposed for their input gradients (models/layers.ts): up to another P
+  return 4 * (2 * P + 3 * o.trainable + s.numLayers * perLayer + logits);
 }

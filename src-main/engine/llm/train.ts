@@ -13,7 +13,7 @@ import { splitPairs } from './data/split';
 import { AdamW, clipByGlobalNorm, ADAMW_DEFAULTS } from './adamw';
 import { learningRateAt } from './schedule';
 import { listCheckpoints, loadCheckpoint, saveCheckpoint } from './checkpoints';
-import { estimateTrainingBytes, loraParameterCount, parameterCount, WASM_HEAP_CAP } from './memory';
+import { estimateTrainingBytes, loraParameterCount, parameterCount, WASM_HEAP_CAP, WASM_USABLE_BYTES } from './memory';
 import { loadOptionsOf } from './parallel/load-options';
 import { TrainingPeer, trainingThreads } from './parallel/main-side';
 
@@ -153,9 +153,9 @@ export async function trainLlm(input: LlmTrainInput, sink: LlmSink): Promise<{ f
     sink.log(
       `model ${lm.spec.modelType}: ${(total / 1e6).toFixed(1)} M parameters, ${c.finetune === 'lora' ? `LoRA r${c.loraRank}: ` : ''}${(trainable / 1e6).toFixed(3)} M trainable; memory estimate ${mb(estimate)}`,
     );
-    if (tf.getBackend() === 'wasm' && estimate > WASM_HEAP_CAP)
+    if (tf.getBackend() === 'wasm' && estimate > WASM_USABLE_BYTES)
       throw new Error(
-        `this run needs about ${mb(estimate)}, more than the WASM backend's ${mb(WASM_HEAP_CAP)} heap; use a shorter max length, a smaller batch, LoRA, or a native backend (tfjs-node)`,
+        `this run needs about ${mb(estimate)}, more than the ${mb(WASM_USABLE_BYTES)} a run may use of the WASM backend's ${mb(WASM_HEAP_CAP)} heap; use a shorter max length, a smaller batch, LoRA, or a native backend (tfjs-node)`,
       );
     void loraParameterCount;
 
