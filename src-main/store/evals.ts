@@ -1,6 +1,6 @@
 import type { Db } from './db';
 import { ownerAlive, THIS_OWNER } from './runs';
-import { EvalSettingsSchema, type EvalRecord, type EvalResponseRow, type EvalSettings, type EvalStatus, type EvalSummary } from '@shared/eval';
+import { EvalSettingsSchema, type EvalRecord, type EvalResponseRow, type EvalStatus, type EvalSummary } from '@shared/eval';
 
 interface EvalRow {
   id: number;
@@ -23,18 +23,7 @@ interface EvalRow {
   finished_at: number | null;
 }
 
-export interface NewEval {
-  runId: number | null;
-  name: string;
-  loss: string | null;
-  model: string;
-  prompts: string;
-  reward: string | null;
-  cost: string | null;
-  reference: string | null;
-  samples: number | null;
-  settings: EvalSettings;
-}
+export type NewEval = Pick<EvalRecord, 'runId' | 'name' | 'loss' | 'model' | 'prompts' | 'reward' | 'cost' | 'reference' | 'samples' | 'settings'>;
 
 function toRecord(r: EvalRow): EvalRecord {
   return {
