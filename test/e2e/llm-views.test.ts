@@ -238,6 +238,8 @@ describe('LLM flow on a tiny model', () => {
     await page.click('[data-testid="cancel-run"]');
     await page.waitForSelector('[data-testid="run-view"][data-status="cancelled"]', { timeout: 60_000 });
     await page.click('[data-testid="resume-run"]');
+    // the click's request may not have reached the lab yet: until it has, the run still reads 'cancelled'
+    await until(() => web.lab.store.runs.statusOf(runId) !== 'cancelled', 'the run to be requeued', 30_000);
     const [status] = await waitForRuns(web, [runId], 180_000);
     const run = await api<{ error: string | null }>(web, 'runs:get', { id: runId });
     expect(status, run.error ?? '').toBe('done');
