@@ -43,6 +43,10 @@ export const COMMAND_NAME_LIST = [
   'scorers:list',
   'scorers:get',
   'scorers:cancel',
+  'bundles:export',
+  'bundles:import',
+  'runs:rerun',
+  'runs:reruns',
 ] as const;
 
 export const EVENT_CHANNEL = 'lab:event';

@@ -15,6 +15,7 @@ import { LossInspectInputSchema, type LossInspectResult } from './loss-inspect';
 import { EvalStartSchema, type EvalRecord, type EvalResponseRow } from './eval';
 import { StatsInputSchema, type StatsResult } from './run-stats';
 import { ScorerTrainSchema, type ScorerRecord } from './scorers';
+import { BundleExportInputSchema, BundleImportInputSchema, RerunInputSchema, type BundleExportResult, type BundleImportResult, type RerunResult } from './bundle';
 import { TrlExportInputSchema, TrlImportInputSchema, type TrlExportResult, type TrlImportResult } from './trl-job';
 import { LabError, issuesFromZod, formatIssues } from './errors';
 import type { COMMAND_NAME_LIST } from './channels';
@@ -190,6 +191,14 @@ export const commandInputs = {
   'scorers:list': Empty,
   'scorers:get': z.object({ id: RunId }).strict(),
   'scorers:cancel': z.object({ id: RunId }).strict(),
+  /** An experiment bundle (one gzipped JSON file) of a run or a sweep: configs, datasets or fingerprints, metrics. */
+  'bundles:export': BundleExportInputSchema,
+  /** Loads a bundle file (base64) with new ids; the same bundle twice is recognised and not added again. */
+  'bundles:import': BundleImportInputSchema,
+  /** Trains a run's config again as a new run (an LLM run only if its model and data match its fingerprints). */
+  'runs:rerun': RerunInputSchema,
+  /** Which run a run repeats, and its reruns. */
+  'runs:reruns': z.object({ id: RunId }).strict(),
 } as const;
 
 export type CommandName = keyof typeof commandInputs;
@@ -260,6 +269,10 @@ export interface CommandOutputs {
   'scorers:list': ScorerRecord[];
   'scorers:get': ScorerRecord;
   'scorers:cancel': { ok: boolean };
+  'bundles:export': BundleExportResult;
+  'bundles:import': BundleImportResult;
+  'runs:rerun': RerunResult;
+  'runs:reruns': { sourceRunId: number | null; reruns: number[] };
 }
 
 export type CommandInput<C extends CommandName> = z.input<(typeof commandInputs)[C]>;

@@ -12,6 +12,7 @@ import type { EvalRunner } from '../runner/eval-runner';
 import { scorerHandlers } from './scorers';
 import type { ScorerRunner } from '../runner/scorer-runner';
 import { startSweep } from './sweeps';
+import { bundleHandlers } from './bundles';
 import { computeRunStats } from '@shared/run-stats';
 import { LabError, toErrorBody } from '@shared/errors';
 import { storeError } from '../store/failures';
@@ -70,6 +71,7 @@ export class LabService {
       ...trlHandlers({ store }),
       ...evalHandlers({ store, evals: ctx.evals }),
       ...scorerHandlers({ store, scorers: ctx.scorers }),
+      ...bundleHandlers({ store, manager, version: ctx.version }),
       'runs:cancel': ({ id }) => {
         const run = mustGet(id);
         if (manager.cancel(id)) return { ok: true };

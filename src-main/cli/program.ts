@@ -27,6 +27,7 @@ import { registerTrlCommands } from './trl-commands';
 import { registerBenchCommands } from './bench-commands';
 import { registerStatsCommand } from './stats-command';
 import { registerScorerCommands } from './scorer-commands';
+import { registerBundleCommands } from './bundle-commands';
 
 function rendererDir(): string {
   const fromSource = import.meta.url.endsWith('.ts');
@@ -193,6 +194,7 @@ export function buildProgram(): Command {
   registerBenchCommands(program);
   registerStatsCommand(program);
   registerScorerCommands(program);
+  registerBundleCommands(program);
   return program;
 }
 
