@@ -10,7 +10,25 @@ export const RESULT_COLUMNS = [
   { key: 'sr', label: 'S.R.', hint: 'safety rate: fraction of responses with cost ≤ 0 (higher is better)', dir: 1 },
   { key: 'winRate', label: 'Win rate', hint: "fraction of prompts whose response out-scores the reference policy's by reward; ties count ½", dir: 1 },
 ] as const;
-export type ResultKey = (typeof RESULT_COLUMNS)[number]['key'];
+
+/** A benchmark's oracle on the same responses (rule-based truth): shown where a row has it. */
+export const ORACLE_COLUMNS = [
+  { key: 'oracleHelp', label: 'Oracle Help', hint: "the benchmark oracle's helpfulness, mean (higher is better)", dir: 1 },
+  { key: 'oracleHarm', label: 'Oracle Harm', hint: "the benchmark oracle's harmfulness, mean (lower is better)", dir: -1 },
+  { key: 'oracleSr', label: 'Oracle S.R.', hint: 'fraction of responses the oracle calls safe, harm ≤ 0 (higher is better)', dir: 1 },
+] as const;
+
+const ALL_COLUMNS = [...RESULT_COLUMNS, ...ORACLE_COLUMNS] as const;
+export type ResultKey = (typeof ALL_COLUMNS)[number]['key'];
+export type ResultColumn = (typeof ALL_COLUMNS)[number];
+
+/** The columns to show for these rows: the oracle's only where some row has oracle numbers. */
+export function resultColumns(rows: readonly EvalRecord[]): readonly ResultColumn[] {
+  return rows.some((e) => e.summary?.oracleHelp || e.summary?.oracleHarm || e.summary?.oracleSr) ? ALL_COLUMNS : RESULT_COLUMNS;
+}
+
+/** Rates are shown as percentages. */
+export const isRateColumn = (k: ResultKey): boolean => k === 'sr' || k === 'winRate' || k === 'oracleSr';
 
 export const statOf = (e: EvalRecord, k: ResultKey): Stat | null => e.summary?.[k] ?? null;
 
@@ -29,7 +47,7 @@ export function sortResults(rows: readonly EvalRecord[], key: ResultKey | 'name'
 /** The id of the best finished evaluation per column (null when none has a value). */
 export function bestPerColumn(rows: readonly EvalRecord[]): Record<ResultKey, number | null> {
   const out = {} as Record<ResultKey, number | null>;
-  for (const c of RESULT_COLUMNS) {
+  for (const c of ALL_COLUMNS) {
     let best: { id: number; v: number } | null = null;
     for (const e of rows) {
       const v = statOf(e, c.key)?.mean;

@@ -26,6 +26,10 @@ export interface EvalSummary {
   winRate: Stat | null;
   /** generation speed of the evaluated policy */
   tokensPerSecond: number | null;
+  /** a benchmark's rule-based oracle on the same responses (the truth the scorers approximate); absent elsewhere */
+  oracleHelp?: Stat | null;
+  oracleHarm?: Stat | null;
+  oracleSr?: Stat | null;
 }
 
 /** Mean with the sample standard deviation's standard error (n − 1 in the variance). */
@@ -112,6 +116,8 @@ export type EvalStart = z.output<typeof EvalStartSchema>;
 export interface EvalRecord {
   id: number;
   runId: number | null;
+  /** the benchmark session that made it (null for an evaluation started on its own) */
+  benchId: number | null;
   /** the run's name, or the model folder's */
   name: string;
   /** the run's loss (null for a model folder) */
@@ -159,10 +165,34 @@ export const EVAL_TABLE_HEADER = [
   'prompts',
   'reward_model',
   'cost_model',
+  'bench_id',
+  'oracle_help',
+  'oracle_help_se',
+  'oracle_harm',
+  'oracle_harm_se',
+  'oracle_sr',
+  'oracle_sr_se',
 ] as const;
 
 export function evalTableRow(e: EvalRecord): (string | number | null)[] {
   const s = e.summary;
   const pair = (x: Stat | null | undefined) => [x?.mean ?? null, x?.se ?? null];
-  return [e.id, e.runId, e.name, e.loss, s?.n ?? null, ...pair(s?.help), ...pair(s?.harm), ...pair(s?.sr), ...pair(s?.winRate), e.prompts, e.reward, e.cost];
+  return [
+    e.id,
+    e.runId,
+    e.name,
+    e.loss,
+    s?.n ?? null,
+    ...pair(s?.help),
+    ...pair(s?.harm),
+    ...pair(s?.sr),
+    ...pair(s?.winRate),
+    e.prompts,
+    e.reward,
+    e.cost,
+    e.benchId,
+    ...pair(s?.oracleHelp),
+    ...pair(s?.oracleHarm),
+    ...pair(s?.oracleSr),
+  ];
 }

@@ -1,6 +1,7 @@
 import type { LogLevel, RunStatus } from './runs';
 import type { EvalStatus } from './eval';
 import type { ScorerStatus } from './scorers';
+import type { BenchProgress, BenchStatus } from './bench';
 
 /** Everything a window (IPC), a browser (SSE) or the CLI hears about runs as they happen. */
 export type LabEvent =
@@ -15,4 +16,7 @@ export type LabEvent =
   | { type: 'eval:status'; evalId: number; status: EvalStatus; error?: string }
   | { type: 'eval:progress'; evalId: number; done: number; total: number }
   | { type: 'scorer:status'; scorerId: number; status: ScorerStatus; error?: string }
-  | { type: 'scorer:progress'; scorerId: number; step: number; steps: number; loss: number };
+  | { type: 'scorer:progress'; scorerId: number; step: number; steps: number; loss: number }
+  | { type: 'bench:status'; benchId: number; status: BenchStatus; error?: string }
+  | { type: 'bench:progress'; benchId: number; progress: BenchProgress }
+  | { type: 'bench:log'; benchId: number; text: string };

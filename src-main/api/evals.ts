@@ -97,7 +97,7 @@ export function evalHandlers(ctx: { store: LabStore; evals: EvalRunner }): EvalH
       void evals.enqueue(evalId, spec);
       return { evalId };
     },
-    'evals:list': ({ runId }) => store.evals.list({ runId }),
+    'evals:list': ({ runId, benchId }) => store.evals.list({ runId, benchId }),
     'evals:get': ({ id }) => mustGet(id),
     'evals:responses': ({ id, offset, limit }) => {
       mustGet(id);

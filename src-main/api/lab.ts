@@ -3,6 +3,7 @@ import { isRetryableWriteFailure } from '../store/failures';
 import { RunManager } from '../runner/manager';
 import { EvalRunner } from '../runner/eval-runner';
 import { ScorerRunner } from '../runner/scorer-runner';
+import { BenchRunner } from '../runner/bench-runner';
 import type { WorkerLauncher } from '../runner/protocol';
 import type { BackendPreference } from '@shared/backends';
 import { LabService } from './service';
@@ -16,6 +17,7 @@ export interface Lab {
   service: LabService;
   evals: EvalRunner;
   scorers: ScorerRunner;
+  benches: BenchRunner;
   close(): void;
 }
 
@@ -33,6 +35,7 @@ export function createLab(opts: { dbFile: string; mode: AppInfo['mode']; launche
   try {
     store.evals.failOrphans();
     store.scorers.failOrphans();
+    store.benches.failOrphans();
   } catch (err) {
     if (!isRetryableWriteFailure(err)) throw err;
   }
@@ -40,16 +43,19 @@ export function createLab(opts: { dbFile: string; mode: AppInfo['mode']; launche
   // evaluations speak on the run manager's event stream, so every front door relays them
   const evals = new EvalRunner(store, opts.launcher, (e) => manager.publish(e), { backend });
   const scorers = new ScorerRunner(store, opts.launcher, (e) => manager.publish(e), { backend });
-  const service = new LabService({ store, manager, mode: opts.mode, version: pkg.version, backendPreference: backend, evals, scorers });
+  const benches = new BenchRunner(store, opts.launcher, (e) => manager.publish(e), { backend });
+  const service = new LabService({ store, manager, mode: opts.mode, version: pkg.version, backendPreference: backend, evals, scorers, benches });
   return {
     store,
     manager,
     service,
     evals,
     scorers,
+    benches,
     close() {
       evals.shutdown();
       scorers.shutdown();
+      benches.shutdown();
       manager.shutdown();
       store.close();
     },

@@ -5,6 +5,8 @@ import type { MetricBatch } from '../store/metrics';
 import type { EvalJobSpec } from '../engine/llm/evaluate';
 import type { EvalResponseRow, EvalSummary } from '@shared/eval';
 import type { ScorerResult, ScorerTrain } from '@shared/scorers';
+import type { BenchProgress, BenchResult, BenchStart } from '@shared/bench';
+import type { SafetyTinyEvaluation } from '../engine/llm/bench/safety-tiny';
 
 /** Work for one worker process: runs that share one batched tensor program. */
 export interface SyntheticJob {
@@ -32,9 +34,16 @@ export interface ScorerJob {
   scorerId: number;
   spec: ScorerTrain;
 }
+/** One benchmark session (the whole safety-tiny pipeline) in a worker of its own; its messages carry the session's id. */
+export interface BenchJob {
+  kind: 'bench';
+  backend: BackendPreference;
+  benchId: number;
+  spec: { settings: BenchStart; workDir: string };
+}
 export type Job = SyntheticJob | LlmJob;
-/** Anything a worker can be started with: a run job (the manager's) or an evaluation (the eval runner's). */
-export type WorkerJob = Job | EvalJob | ScorerJob;
+/** Anything a worker can be started with: a run job (the manager's), an evaluation, a scorer training, a benchmark. */
+export type WorkerJob = Job | EvalJob | ScorerJob | BenchJob;
 
 export type ToWorker = { type: 'start'; job: WorkerJob } | { type: 'cancel'; runId: number | null };
 
@@ -56,6 +65,11 @@ export type FromWorker =
   | { type: 'scorerLog'; scorerId: number; text: string }
   | { type: 'scorerDone'; scorerId: number; result: ScorerResult }
   | { type: 'scorerFailed'; scorerId: number; error: string }
+  | { type: 'benchProgress'; benchId: number; progress: BenchProgress }
+  | { type: 'benchLog'; benchId: number; text: string }
+  | { type: 'benchRow'; benchId: number; evaluation: SafetyTinyEvaluation }
+  | { type: 'benchDone'; benchId: number; result: BenchResult }
+  | { type: 'benchFailed'; benchId: number; error: string; cancelled: boolean }
   | { type: 'jobDone' };
 
 /** The two ends the manager needs from a worker process, whatever started it (child_process or utilityProcess). */

@@ -273,6 +273,10 @@ async function runJob(job: WorkerJob, sink: WorkerSink): Promise<void> {
     const { runScorerJob } = await import('./scorer-job');
     return runScorerJob(job, send);
   }
+  if (job.kind === 'bench') {
+    const { runBenchJob } = await import('./bench-job');
+    return runBenchJob(job, sink, send);
+  }
   // The LLM trainer (tokenizers, safetensors, models) loads only in workers that train one.
   const { runLlmJob } = await import('./llm-job');
   return runLlmJob(job, sink, { send, log, peerEntry: fileURLToPath(import.meta.url) });
@@ -294,7 +298,7 @@ if (!isMainThread && (workerData as PeerInit | undefined)?.role === 'llm-peer') 
     if (msg.type === 'start') {
       void (async () => {
         const job = msg.job;
-        const ids = job.kind === 'eval' || job.kind === 'scorer' ? [] : job.runs.map((r) => r.runId);
+        const ids = job.kind === 'eval' || job.kind === 'scorer' || job.kind === 'bench' ? [] : job.runs.map((r) => r.runId);
         try {
           const backend = await initBackend(job.backend);
           send({ type: 'hello', pid: process.pid, backend });
@@ -302,6 +306,7 @@ if (!isMainThread && (workerData as PeerInit | undefined)?.role === 'llm-peer') 
           for (const runId of ids) send({ type: 'runFailed', runId, error: (err as Error).message });
           if (job.kind === 'eval') send({ type: 'evalFailed', evalId: job.evalId, error: (err as Error).message, cancelled: false });
           if (job.kind === 'scorer') send({ type: 'scorerFailed', scorerId: job.scorerId, error: (err as Error).message });
+          if (job.kind === 'bench') send({ type: 'benchFailed', benchId: job.benchId, error: (err as Error).message, cancelled: false });
           sendLastAndExit({ type: 'jobDone' });
           return;
         }

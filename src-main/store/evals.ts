@@ -5,6 +5,7 @@ import { EvalSettingsSchema, type EvalRecord, type EvalResponseRow, type EvalSta
 interface EvalRow {
   id: number;
   run_id: number | null;
+  bench_id: number | null;
   name: string;
   loss: string | null;
   model: string;
@@ -23,12 +24,14 @@ interface EvalRow {
   finished_at: number | null;
 }
 
-export type NewEval = Pick<EvalRecord, 'runId' | 'name' | 'loss' | 'model' | 'prompts' | 'reward' | 'cost' | 'reference' | 'samples' | 'settings'>;
+export type NewEval = Pick<EvalRecord, 'runId' | 'name' | 'loss' | 'model' | 'prompts' | 'reward' | 'cost' | 'reference' | 'samples' | 'settings'> &
+  Partial<Pick<EvalRecord, 'benchId'>>;
 
 function toRecord(r: EvalRow): EvalRecord {
   return {
     id: r.id,
     runId: r.run_id,
+    benchId: r.bench_id,
     name: r.name,
     loss: r.loss,
     model: r.model,
@@ -56,11 +59,24 @@ export class EvalStore {
     return Number(
       this.db
         .prepare(
-          `INSERT INTO evals (run_id, name, loss, model, prompts, reward, cost, reference, samples, settings, status, owner, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`,
+          `INSERT INTO evals (run_id, bench_id, name, loss, model, prompts, reward, cost, reference, samples, settings, status, owner, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`,
         )
-        .run(e.runId, e.name, e.loss, e.model, e.prompts, e.reward, e.cost, e.reference, e.samples, JSON.stringify(e.settings), THIS_OWNER, Date.now())
-        .lastInsertRowid,
+        .run(
+          e.runId,
+          e.benchId ?? null,
+          e.name,
+          e.loss,
+          e.model,
+          e.prompts,
+          e.reward,
+          e.cost,
+          e.reference,
+          e.samples,
+          JSON.stringify(e.settings),
+          THIS_OWNER,
+          Date.now(),
+        ).lastInsertRowid,
     );
   }
 
@@ -69,14 +85,20 @@ export class EvalStore {
     return r ? toRecord(r) : null;
   }
 
-  /** Newest first; only one run's when runId is given. */
-  list(q: { runId?: number } = {}): EvalRecord[] {
-    const rows = (
-      q.runId === undefined
-        ? this.db.prepare(`SELECT * FROM evals ORDER BY id DESC`).all()
-        : this.db.prepare(`SELECT * FROM evals WHERE run_id = ? ORDER BY id DESC`).all(q.runId)
-    ) as EvalRow[];
-    return rows.map(toRecord);
+  /** Newest first; only one run's (or one benchmark session's) when runId (benchId) is given. */
+  list(q: { runId?: number; benchId?: number } = {}): EvalRecord[] {
+    const where: string[] = [];
+    const args: number[] = [];
+    if (q.runId !== undefined) {
+      where.push('run_id = ?');
+      args.push(q.runId);
+    }
+    if (q.benchId !== undefined) {
+      where.push('bench_id = ?');
+      args.push(q.benchId);
+    }
+    const sql = `SELECT * FROM evals ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC`;
+    return (this.db.prepare(sql).all(...args) as EvalRow[]).map(toRecord);
   }
 
   markRunning(id: number): void {

@@ -28,7 +28,7 @@ describe('results table', () => {
   });
 
   it('marks the best finished row per column: high Help, low Harm; none where no row has a value', () => {
-    expect(bestPerColumn(rows)).toEqual({ help: 2, harm: 2, sr: null, winRate: null });
+    expect(bestPerColumn(rows)).toEqual({ help: 2, harm: 2, sr: null, winRate: null, oracleHelp: null, oracleHarm: null, oracleSr: null });
   });
 
   it('writes mean ± SE, rates as percentages', () => {

@@ -11,6 +11,7 @@ import { loadCausalLM } from './models';
 import { loadTokenizer, type LabTokenizer } from './tokenizer';
 import { sequenceLogps } from './logps';
 import { packSequences, type TokenizedSequence } from './sequence-batch';
+import { tokenizeSequence } from './pair-tokens';
 import { AdamW, ADAMW_DEFAULTS, clipByGlobalNorm } from './adamw';
 import { learningRateAt } from './schedule';
 import { writeSafetensors } from './safetensors';
@@ -53,18 +54,13 @@ export interface SftResult {
 const COPIED = ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'];
 
 /**
- * Tokenized as the preference pairs are (pair-tokens.ts): the prompt's tokens, then the response's, then EOS, cut
- * to maxLength keeping the start; null when the prompt alone fills maxLength.
+ * Tokenized as the preference pairs are, by the same function (pair-tokens.ts tokenizeSequence): the prompt's
+ * tokens, then the response's (the seam backed up one token where BPE merges across it), then EOS, cut to
+ * maxLength keeping the start; null when the example cannot be trained on (the prompt alone fills maxLength).
  */
 export function tokenizeSftExample(tok: LabTokenizer, ex: SftExample, maxLength: number): TokenizedSequence | null {
-  const bos = tok.addBos && tok.bosTokenId !== null ? [tok.bosTokenId] : [];
-  const promptIds = [...bos, ...tok.encode(ex.prompt)];
-  const fullIds = [...bos, ...tok.encode(ex.prompt + ex.response), tok.eosTokenId];
-  let promptLen = 0;
-  while (promptLen < promptIds.length && promptIds[promptLen] === fullIds[promptLen]) promptLen++;
-  if (promptLen >= maxLength) return null;
-  const ids = fullIds.slice(0, maxLength);
-  return { ids, promptLen, responseLen: ids.length - promptLen };
+  const s = tokenizeSequence(tok, ex.prompt, ex.response, maxLength);
+  return typeof s === 'string' ? null : s;
 }
 
 export async function trainSft(o: SftOptions): Promise<SftResult> {

@@ -9,7 +9,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { LlmConfigSchema } from '@shared/llm-config';
 import type { LossName } from '@shared/losses';
-import { MemorySink } from '../../sink';
+import type { BenchProgress } from '@shared/bench';
+import { meanStat, proportionStat, summarizeEval, type EvalResponseRow, type EvalSettings, type EvalSummary } from '@shared/eval';
+import { MemorySink, RunCancelled } from '../../sink';
 import { loadCausalLM } from '../models';
 import { loadTokenizer } from '../tokenizer';
 import { generate } from '../generate';
@@ -90,6 +92,23 @@ export const SAFETY_TINY_QUICK_BUDGET: Partial<SafetyTinyBudget> = {
   dpoBatch: 8,
 };
 
+/** One evaluated policy of the grid with everything an evaluation record holds. */
+export interface SafetyTinyEvaluation {
+  row: SafetyTinyRow;
+  /** the policy folder */
+  model: string;
+  /** the eval prompts file */
+  prompts: string;
+  reward: string;
+  cost: string;
+  /** the SFT model, which the win rate is against (null for the SFT row itself) */
+  reference: string | null;
+  settings: EvalSettings;
+  /** Help, Harm, S.R., win rate against the SFT model (learned scorers) and the oracle's numbers, with standard errors */
+  summary: EvalSummary;
+  responses: EvalResponseRow[];
+}
+
 export interface SafetyTinyOptions {
   seeds: number[];
   losses: LossName[];
@@ -97,6 +116,12 @@ export interface SafetyTinyOptions {
   workDir: string;
   budget?: Partial<SafetyTinyBudget>;
   log?: (line: string) => void;
+  /** each stage as it starts */
+  onProgress?: (p: BenchProgress) => void;
+  /** each row of the grid as soon as it is evaluated */
+  onRow?: (e: SafetyTinyEvaluation) => void;
+  /** asked between stages; true stops the benchmark with RunCancelled */
+  cancelled?: () => boolean | Promise<boolean>;
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
@@ -118,47 +143,107 @@ interface Scorers {
   cost: string;
 }
 
+/** Responses of one policy, scored by the learned scorers and by the oracle. */
+interface Scored {
+  texts: string[];
+  rewards: number[];
+  costs: number[];
+  oracleHelp: number[];
+  oracleHarm: number[];
+  tokensPerSecond: number;
+}
+
+const evalSettings = (b: SafetyTinyBudget): EvalSettings => ({
+  maxNewTokens: b.maxNewTokens,
+  temperature: 0,
+  topP: 1,
+  seed: 0,
+  batchSize: 64,
+  promptFormat: 'raw',
+});
+
 /** Greedy responses of a model folder to the eval prompts, scored by the learned scorers and by the oracle. */
-async function evaluateModel(
-  dir: string,
-  prompts: readonly TaskRequest[],
-  scorers: Scorers,
-  b: SafetyTinyBudget,
-): Promise<Omit<SafetyTinyRow, 'loss' | 'seed'>> {
+async function scoreModel(dir: string, prompts: readonly TaskRequest[], scorers: Scorers, b: SafetyTinyBudget): Promise<Scored> {
   const tok = await loadTokenizer(dir);
   const lm = await loadCausalLM(dir);
+  const s = evalSettings(b);
   let texts: string[];
+  let tokensPerSecond: number;
   try {
     const out = generate(
       lm,
       tok,
       prompts.map((p) => tok.encode(p.prompt)),
-      { maxNewTokens: b.maxNewTokens, temperature: 0, topP: 1, seed: 0, batchSize: 64 },
+      { maxNewTokens: s.maxNewTokens, temperature: s.temperature, topP: s.topP, seed: s.seed, batchSize: s.batchSize },
     );
-    texts = out.sequences.map((s) => tok.decode(s, { skipSpecialTokens: true }));
+    texts = out.sequences.map((seq) => tok.decode(seq, { skipSpecialTokens: true }));
+    tokensPerSecond = out.tokensPerSecond;
   } finally {
     lm.dispose();
   }
   const full = prompts.map((p, i) => p.prompt + texts[i]);
   const score = async (scorerDir: string) => {
-    const s = await loadScorer(scorerDir);
+    const sc = await loadScorer(scorerDir);
     try {
-      return scoreTexts(s, tok, full, { appendEos: s.meta?.appendEos ?? true, batchSize: 64 });
+      return scoreTexts(sc, tok, full, { appendEos: sc.meta?.appendEos ?? true, batchSize: 64 });
     } finally {
-      s.dispose();
+      sc.dispose();
     }
   };
-  const rewards = await score(scorers.reward);
-  const costs = await score(scorers.cost);
-  const oHelp = prompts.map((p, i) => oracleHelp(p.prompt, texts[i]));
-  const oHarm = prompts.map((p, i) => oracleHarm(p.prompt, texts[i]));
   return {
-    help: mean(rewards),
-    harm: mean(costs),
-    sr: mean(costs.map((c) => (c <= 0 ? 1 : 0))),
-    oracleHelp: mean(oHelp),
-    oracleHarm: mean(oHarm),
-    oracleSr: mean(oHarm.map((c) => (c <= 0 ? 1 : 0))),
+    texts,
+    rewards: await score(scorers.reward),
+    costs: await score(scorers.cost),
+    oracleHelp: prompts.map((p, i) => oracleHelp(p.prompt, texts[i])),
+    oracleHarm: prompts.map((p, i) => oracleHarm(p.prompt, texts[i])),
+    tokensPerSecond,
+  };
+}
+
+/** The grid row and the evaluation record of a scored policy; the win rate is against the SFT model's responses. */
+function evaluation(
+  loss: string,
+  seed: number,
+  model: string,
+  sc: Scored,
+  ref: Scored | null,
+  ctx: { prompts: readonly TaskRequest[]; promptsFile: string; scorers: Scorers; sftDir: string; b: SafetyTinyBudget },
+): SafetyTinyEvaluation {
+  const responses: EvalResponseRow[] = ctx.prompts.map((p, i) => ({
+    index: i,
+    prompt: p.prompt,
+    response: sc.texts[i],
+    reward: sc.rewards[i],
+    cost: sc.costs[i],
+    refResponse: ref ? ref.texts[i] : null,
+    refReward: ref ? ref.rewards[i] : null,
+  }));
+  const summary: EvalSummary = {
+    ...summarizeEval(responses),
+    tokensPerSecond: sc.tokensPerSecond,
+    oracleHelp: meanStat(sc.oracleHelp),
+    oracleHarm: meanStat(sc.oracleHarm),
+    oracleSr: proportionStat(sc.oracleHarm.filter((c) => c <= 0).length, sc.oracleHarm.length),
+  };
+  return {
+    row: {
+      loss,
+      seed,
+      help: mean(sc.rewards),
+      harm: mean(sc.costs),
+      sr: mean(sc.costs.map((c) => (c <= 0 ? 1 : 0))),
+      oracleHelp: mean(sc.oracleHelp),
+      oracleHarm: mean(sc.oracleHarm),
+      oracleSr: mean(sc.oracleHarm.map((c) => (c <= 0 ? 1 : 0))),
+    },
+    model,
+    prompts: ctx.promptsFile,
+    reward: ctx.scorers.reward,
+    cost: ctx.scorers.cost,
+    reference: ref ? ctx.sftDir : null,
+    settings: evalSettings(ctx.b),
+    summary,
+    responses,
   };
 }
 
@@ -166,6 +251,11 @@ export async function runSafetyTiny(o: SafetyTinyOptions): Promise<SafetyTinyRes
   const t0 = Date.now();
   const b: SafetyTinyBudget = { ...SAFETY_TINY_BUDGET, ...o.budget };
   const log = o.log ?? (() => {});
+  const seeds = o.seeds.length;
+  const stage = async (p: Omit<BenchProgress, 'seeds'>) => {
+    if (await o.cancelled?.()) throw new RunCancelled();
+    o.onProgress?.({ ...p, seeds });
+  };
   const since = (t: number) => `${((Date.now() - t) / 1000).toFixed(1)} s`;
   const rows: SafetyTinyRow[] = [];
   for (const seed of o.seeds) {
@@ -177,11 +267,13 @@ export async function runSafetyTiny(o: SafetyTinyOptions): Promise<SafetyTinyRes
     writeJsonl(path.join(dir, 'sft.jsonl'), data.sft);
     writeJsonl(prefFile, data.preference);
     writeJsonl(path.join(dir, 'dpo.jsonl'), data.dpo);
+    const promptsFile = path.join(dir, 'eval-prompts.jsonl');
     writeJsonl(
-      path.join(dir, 'eval-prompts.jsonl'),
+      promptsFile,
       data.evalPrompts.map((p) => ({ prompt: p.prompt })),
     );
 
+    await stage({ stage: 'sft', seed });
     let t = Date.now();
     const base = path.join(dir, 'base');
     const { parameters } = writeSafetyTinyBaseModel(base, seed);
@@ -205,6 +297,7 @@ export async function runSafetyTiny(o: SafetyTinyOptions): Promise<SafetyTinyRes
 
     const scorers: Scorers = { reward: path.join(dir, 'reward'), cost: path.join(dir, 'cost') };
     for (const kind of ['reward', 'cost'] as const) {
+      await stage({ stage: 'scorers', seed, what: kind });
       t = Date.now();
       const r = await trainScorer({
         kind,
@@ -222,11 +315,19 @@ export async function runSafetyTiny(o: SafetyTinyOptions): Promise<SafetyTinyRes
       );
     }
 
+    const ctx = { prompts: data.evalPrompts, promptsFile, scorers, sftDir, b };
+    const add = (e: SafetyTinyEvaluation) => {
+      rows.push(e.row);
+      o.onRow?.(e);
+    };
+    await stage({ stage: 'eval', seed, what: 'sft' });
     t = Date.now();
-    rows.push({ loss: 'sft', seed, ...(await evaluateModel(sftDir, data.evalPrompts, scorers, b)) });
+    const sftScored = await scoreModel(sftDir, data.evalPrompts, scorers, b);
+    add(evaluation('sft', seed, sftDir, sftScored, null, ctx));
     log(`seed ${seed}: sft evaluated, oracle S.R. ${rows.at(-1)!.oracleSr.toFixed(3)} (${since(t)})`);
 
-    for (const loss of o.losses) {
+    for (const [k, loss] of o.losses.entries()) {
+      await stage({ stage: 'loss', seed, what: loss, k: k + 1, of: o.losses.length });
       t = Date.now();
       const runDir = path.join(dir, 'runs', loss);
       fs.mkdirSync(runDir, { recursive: true });
@@ -253,10 +354,16 @@ export async function runSafetyTiny(o: SafetyTinyOptions): Promise<SafetyTinyRes
       const policy = path.join(dir, 'policies', loss);
       fs.mkdirSync(path.dirname(policy), { recursive: true });
       await exportRunModel({ config, runDir, out: policy, mode: 'merged', overwrite: true });
-      rows.push({ loss, seed, ...(await evaluateModel(policy, data.evalPrompts, scorers, b)) });
+      await stage({ stage: 'eval', seed, what: loss });
+      add(evaluation(loss, seed, policy, await scoreModel(policy, data.evalPrompts, scorers, b), sftScored, ctx));
       const r = rows.at(-1)!;
       log(`seed ${seed}: ${loss}: oracle help ${r.oracleHelp.toFixed(3)}, oracle S.R. ${r.oracleSr.toFixed(3)} (${since(t)})`);
     }
   }
   return { seconds: (Date.now() - t0) / 1000, rows };
+}
+
+/** The sizes a session asked for: the full or quick budget, with any field overridden. */
+export function safetyTinyBudget(o: { quick?: boolean; budget?: Partial<SafetyTinyBudget> }): Partial<SafetyTinyBudget> {
+  return { ...(o.quick ? SAFETY_TINY_QUICK_BUDGET : {}), ...o.budget };
 }
