@@ -43,10 +43,17 @@ export const COMMAND_NAME_LIST = [
   'scorers:list',
   'scorers:get',
   'scorers:cancel',
+  'benches:start',
+  'benches:list',
+  'benches:get',
+  'benches:cancel',
   'bundles:export',
   'bundles:import',
   'runs:rerun',
   'runs:reruns',
+  'losses:listCustom',
+  'losses:saveCustom',
+  'losses:deleteCustom',
 ] as const;
 
 export const EVENT_CHANNEL = 'lab:event';

@@ -15,7 +15,16 @@ import { LossInspectInputSchema, type LossInspectResult } from './loss-inspect';
 import { EvalStartSchema, type EvalRecord, type EvalResponseRow } from './eval';
 import { StatsInputSchema, type StatsResult } from './run-stats';
 import { ScorerTrainSchema, type ScorerRecord } from './scorers';
-import { BundleExportInputSchema, BundleImportInputSchema, RerunInputSchema, type BundleExportResult, type BundleImportResult, type RerunResult } from './bundle';
+import { BenchStartSchema, type BenchRecord } from './bench';
+import { CustomLossSaveSchema, type CustomLossRecord } from './custom-losses';
+import {
+  BundleExportInputSchema,
+  BundleImportInputSchema,
+  RerunInputSchema,
+  type BundleExportResult,
+  type BundleImportResult,
+  type RerunResult,
+} from './bundle';
 import { TrlExportInputSchema, TrlImportInputSchema, type TrlExportResult, type TrlImportResult } from './trl-job';
 import { LabError, issuesFromZod, formatIssues } from './errors';
 import type { COMMAND_NAME_LIST } from './channels';
@@ -29,7 +38,9 @@ export type { LossInspectResult } from './loss-inspect';
 export type { DatasetInspection, LogpsResult, ModelExportResult, ModelInspection, ScoreResult } from './llm-api';
 export type { EvalRecord, EvalResponseRow, EvalSummary, EvalSettings, Stat } from './eval';
 export type { StatsResult, StatsGroup, StatsTest } from './run-stats';
+export type { CustomLossRecord } from './custom-losses';
 export type { ScorerRecord, ScorerResult, ScorerSettings, ScorerKind, ScorerStatus } from './scorers';
+export type { BenchRecord, BenchProgress, BenchResult, BenchGridRow, BenchStatus } from './bench';
 
 const RunId = z.number().int().positive();
 
@@ -174,7 +185,7 @@ export const commandInputs = {
   'sweeps:cancel': z.object({ id: RunId }).strict(),
   /** Evaluates a run's model (or a model folder) on prompts: generation, reward/cost scoring, Help/Harm/S.R./win rate. */
   'evals:start': EvalStartSchema,
-  'evals:list': z.object({ runId: RunId.optional() }).strict().default({}),
+  'evals:list': z.object({ runId: RunId.optional(), benchId: RunId.optional() }).strict().default({}),
   'evals:get': z.object({ id: RunId }).strict(),
   'evals:responses': z.object({ id: RunId, offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(1000).default(100) }).strict(),
   /** The results table (one row per evaluation, every number with its standard error) as CSV; all finished ones by default. */
@@ -191,6 +202,11 @@ export const commandInputs = {
   'scorers:list': Empty,
   'scorers:get': z.object({ id: RunId }).strict(),
   'scorers:cancel': z.object({ id: RunId }).strict(),
+  /** Runs the safety-tiny benchmark (SFT → scorers → every loss → evaluation) as a session in a worker process. */
+  'benches:start': BenchStartSchema,
+  'benches:list': Empty,
+  'benches:get': z.object({ id: RunId }).strict(),
+  'benches:cancel': z.object({ id: RunId }).strict(),
   /** An experiment bundle (one gzipped JSON file) of a run or a sweep: configs, datasets or fingerprints, metrics. */
   'bundles:export': BundleExportInputSchema,
   /** Loads a bundle file (base64) with new ids; the same bundle twice is recognised and not added again. */
@@ -199,6 +215,11 @@ export const commandInputs = {
   'runs:rerun': RerunInputSchema,
   /** Which run a run repeats, and its reruns. */
   'runs:reruns': z.object({ id: RunId }).strict(),
+  /** Custom losses saved from the Losses view, oldest first. */
+  'losses:listCustom': Empty,
+  /** Saves a named loss formula; a formula that does not parse is refused with the character it fails at. */
+  'losses:saveCustom': CustomLossSaveSchema,
+  'losses:deleteCustom': z.object({ id: RunId }).strict(),
 } as const;
 
 export type CommandName = keyof typeof commandInputs;
@@ -269,10 +290,17 @@ export interface CommandOutputs {
   'scorers:list': ScorerRecord[];
   'scorers:get': ScorerRecord;
   'scorers:cancel': { ok: boolean };
+  'benches:start': { benchId: number };
+  'benches:list': BenchRecord[];
+  'benches:get': BenchRecord;
+  'benches:cancel': { ok: boolean };
   'bundles:export': BundleExportResult;
   'bundles:import': BundleImportResult;
   'runs:rerun': RerunResult;
   'runs:reruns': { sourceRunId: number | null; reruns: number[] };
+  'losses:listCustom': CustomLossRecord[];
+  'losses:saveCustom': CustomLossRecord;
+  'losses:deleteCustom': { ok: boolean };
 }
 
 export type CommandInput<C extends CommandName> = z.input<(typeof commandInputs)[C]>;

@@ -11,8 +11,11 @@ import { evalHandlers } from './evals';
 import type { EvalRunner } from '../runner/eval-runner';
 import { scorerHandlers } from './scorers';
 import type { ScorerRunner } from '../runner/scorer-runner';
+import { benchHandlers } from './benches';
+import type { BenchRunner } from '../runner/bench-runner';
 import { startSweep } from './sweeps';
 import { bundleHandlers } from './bundles';
+import { customLossHandlers } from './custom-losses';
 import { computeRunStats } from '@shared/run-stats';
 import { LabError, toErrorBody } from '@shared/errors';
 import { storeError } from '../store/failures';
@@ -30,6 +33,8 @@ export interface ServiceContext {
   evals: EvalRunner;
   /** trains reward and cost models in workers of their own */
   scorers: ScorerRunner;
+  /** runs benchmark sessions in workers of their own */
+  benches: BenchRunner;
 }
 
 type Handlers = { [C in CommandName]: (input: CommandParsed<C>) => CommandOutputs[C] | Promise<CommandOutputs[C]> };
@@ -71,7 +76,9 @@ export class LabService {
       ...trlHandlers({ store }),
       ...evalHandlers({ store, evals: ctx.evals }),
       ...scorerHandlers({ store, scorers: ctx.scorers }),
+      ...benchHandlers({ store, benches: ctx.benches }),
       ...bundleHandlers({ store, manager, version: ctx.version }),
+      ...customLossHandlers({ store }),
       'runs:cancel': ({ id }) => {
         const run = mustGet(id);
         if (manager.cancel(id)) return { ok: true };

@@ -5,6 +5,8 @@ import { SweepStore } from './sweeps';
 import { ArtifactStore } from './artifacts';
 import { EvalStore } from './evals';
 import { ScorerStore } from './scorers';
+import { BenchStore } from './benches';
+import { CustomLossStore } from './custom-losses';
 
 /** The lab's whole persistent state, over one SQLite file. */
 export class LabStore {
@@ -14,6 +16,8 @@ export class LabStore {
   readonly artifacts: ArtifactStore;
   readonly evals: EvalStore;
   readonly scorers: ScorerStore;
+  readonly benches: BenchStore;
+  readonly customLosses: CustomLossStore;
   constructor(
     readonly db: Db,
     readonly file: string,
@@ -24,6 +28,8 @@ export class LabStore {
     this.artifacts = new ArtifactStore(db);
     this.evals = new EvalStore(db);
     this.scorers = new ScorerStore(db);
+    this.benches = new BenchStore(db);
+    this.customLosses = new CustomLossStore(db);
   }
   static open(file: string): LabStore {
     return new LabStore(openDb(file), file);

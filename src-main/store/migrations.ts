@@ -139,4 +139,31 @@ export const MIGRATIONS: readonly string[] = [
     finished_at INTEGER
   );
   `,
+  /* 6: custom losses saved from the Losses view (a formula in the loss language), offered in every launcher */ `
+  CREATE TABLE custom_losses (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL UNIQUE,
+    formula TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  `,
+  /* 7: benchmark sessions (lab bench safety-tiny): their settings, stage and grid; their evaluations point to them */ `
+  CREATE TABLE benches (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    settings TEXT NOT NULL,
+    work_dir TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('queued','running','done','failed','cancelled')),
+    error TEXT,
+    progress TEXT,
+    result TEXT,
+    log TEXT NOT NULL DEFAULT '[]',
+    owner TEXT,
+    created_at INTEGER NOT NULL,
+    started_at INTEGER,
+    finished_at INTEGER
+  );
+  ALTER TABLE evals ADD COLUMN bench_id INTEGER REFERENCES benches(id) ON DELETE CASCADE;
+  CREATE INDEX evals_bench ON evals(bench_id);
+  `,
 ];

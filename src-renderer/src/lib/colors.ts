@@ -21,8 +21,30 @@ const FALLBACK = '#8c8c8c';
 
 export const LOSS_COLORS: Record<string, string> = Object.fromEntries(LOSS_NAMES.map((n, i) => [n, PALETTE[i % PALETTE.length]]));
 
+/**
+ * Colours for custom losses, taken from hues the nine built-ins leave free (violet, cyan, olive, magenta, indigo,
+ * dark teal), mid-light so they read on both themes; a test keeps each one apart from every built-in colour.
+ */
+export const CUSTOM_PALETTE = ['#7b4fc9', '#17becf', '#a8a21e', '#e7298a', '#3f51b5', '#00796b'] as const;
+
+/** A custom loss's colour: fixed by its name (FNV-1a hash), so it is the same in every chart and every session. */
+export function customLossColor(name: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
+  return CUSTOM_PALETTE[h % CUSTOM_PALETTE.length];
+}
+
+/** A loss's colour by its display label: a built-in's own, a custom loss's from its name ('custom' alone: grey). */
 export function lossColor(loss: string | null | undefined): string {
-  return (loss && LOSS_COLORS[loss]) || FALLBACK;
+  if (!loss) return FALLBACK;
+  return LOSS_COLORS[loss] ?? (loss === 'custom' ? FALLBACK : customLossColor(loss));
+}
+
+/** The label a run's loss goes by: a custom run's saved name, otherwise the loss itself. */
+export function runLossLabel(run: { loss: string | null; config: Record<string, unknown> }): string | null {
+  if (run.loss !== 'custom') return run.loss;
+  const custom = run.config.customLoss as { name?: unknown } | undefined;
+  return typeof custom?.name === 'string' ? custom.name : 'custom';
 }
 
 function hexToHsl(hex: string): [number, number, number] {
@@ -59,10 +81,10 @@ export function runColor(loss: string | null | undefined, index = 0, count = 1):
 }
 
 /** Colours for a list of runs: same loss → same hue, ordered by seed within the loss. */
-export function colorsForRuns(runs: { id: number; loss: string | null; seed: number | null }[]): Map<number, string> {
+export function colorsForRuns(runs: { id: number; loss: string | null; config: Record<string, unknown>; seed: number | null }[]): Map<number, string> {
   const byLoss = new Map<string, { id: number; seed: number }[]>();
   for (const r of runs) {
-    const k = r.loss ?? '';
+    const k = runLossLabel(r) ?? '';
     const list = byLoss.get(k) ?? [];
     list.push({ id: r.id, seed: r.seed ?? r.id });
     byLoss.set(k, list);
