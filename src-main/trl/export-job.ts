@@ -5,7 +5,7 @@ import { loraTargets, type LlmConfig, LORA_TARGETS_DEFAULT } from '@shared/llm-c
 import { LOSSES_PY } from './losses-py';
 import { DATA_PY } from './data-py';
 import { trainPy, TRL_VERSION } from './train-py';
-import { ACCELERATE_CONFIGS, PINNED_REQUIREMENTS, readme, slurmScript } from './job-files';
+import { accelerateConfigs, PINNED_REQUIREMENTS, readme, slurmScript } from './job-files';
 
 /** The lab's split of a run's data as pair indices in file order (after maxPairs); dropped pairs are in neither. */
 export interface DataSplit {
@@ -63,7 +63,7 @@ export function writeTrlJob(o: { runId: number; config: LlmConfig; out: string; 
       finetune: o.config.finetune,
       splitRecorded: o.split !== null,
     }),
-    ...Object.fromEntries(Object.entries(ACCELERATE_CONFIGS).map(([name, text]) => [`accelerate/${name}`, text])),
+    ...Object.fromEntries(Object.entries(accelerateConfigs(o.config)).map(([name, text]) => [`accelerate/${name}`, text])),
   };
   if (o.split) files['data_split.json'] = JSON.stringify(o.split) + '\n';
   fs.mkdirSync(path.join(out, 'accelerate'), { recursive: true });

@@ -15,6 +15,16 @@ export const PINNED_REQUIREMENTS = [
   'pyarrow==18.1.0',
 ] as const;
 
+/*
+ * Accelerate configs, key for key the layout of TRL's own examples/accelerate_configs (huggingface/trl:
+ * single_gpu.yaml @ 7d75884, multi_gpu.yaml @ 8c6669b, deepspeed_zero2.yaml @ e88b5ed, deepspeed_zero3.yaml @ c3d2465).
+ * Two things learned from them and from accelerate's sources:
+ * - distributed_type 'NO' is quoted: accelerate reads the file with PyYAML (YAML 1.1), where a bare NO is false.
+ * - DeepSpeed's gradient_accumulation_steps and gradient_clipping are the run's numbers, not 'auto': accelerate
+ *   launch passes them on as ACCELERATE_GRADIENT_* (src/accelerate/utils/launch.py, prepare_deepspeed_cmd_env), its
+ *   DeepSpeedPlugin reads the clipping with float() (src/accelerate/utils/dataclasses.py), and transformers refuses a
+ *   DeepSpeed value that differs from TrainingArguments ("... config values that mismatch TrainingArguments values").
+ */
 const common = (distributedType: string, processes: string, extra = '') => `compute_environment: LOCAL_MACHINE
 debug: false
 ${extra}distributed_type: ${distributedType}
@@ -29,13 +39,14 @@ same_network: true
 use_cpu: false
 `;
 
-const deepspeed = (stage: 2 | 3) =>
+const deepspeed = (stage: 2 | 3, run: AccelerateRunValues) =>
   common(
     'DEEPSPEED',
     '8',
     `deepspeed_config:
-  gradient_accumulation_steps: auto
-  gradient_clipping: auto
+  deepspeed_multinode_launcher: standard
+  gradient_accumulation_steps: ${run.gradAccum}
+  gradient_clipping: ${run.maxGradNorm}
   offload_optimizer_device: none
   offload_param_device: none
   zero3_init_flag: ${stage === 3}
@@ -43,13 +54,21 @@ ${stage === 3 ? '  zero3_save_16bit_model: true\n' : ''}  zero_stage: ${stage}
 `,
   );
 
+/** The run's values the DeepSpeed configs must repeat (they have to equal train.py's TrainingArguments). */
+export interface AccelerateRunValues {
+  gradAccum: number;
+  maxGradNorm: number;
+}
+
 /** accelerate/*.yaml by file name. Multi-GPU files say 8 processes; `--num_processes` overrides it. */
-export const ACCELERATE_CONFIGS: Readonly<Record<string, string>> = {
-  'one_gpu.yaml': common('NO', '1', 'gpu_ids: all\n'),
-  'multi_gpu_ddp.yaml': common('MULTI_GPU', '8', 'gpu_ids: all\n'),
-  'deepspeed_zero2.yaml': deepspeed(2),
-  'deepspeed_zero3.yaml': deepspeed(3),
-};
+export function accelerateConfigs(run: AccelerateRunValues): Readonly<Record<string, string>> {
+  return {
+    'one_gpu.yaml': common("'NO'", '1', 'gpu_ids: all\n'),
+    'multi_gpu_ddp.yaml': common('MULTI_GPU', '8', 'gpu_ids: all\n'),
+    'deepspeed_zero2.yaml': deepspeed(2, run),
+    'deepspeed_zero3.yaml': deepspeed(3, run),
+  };
+}
 
 export function slurmScript(runId: number): string {
   return `#!/bin/bash
@@ -98,8 +117,27 @@ sbatch slurm.sh
 \`\`\`
 
 \`batchSize\` is per GPU: with N GPUs one optimiser step sees batchSize × gradAccum × N pairs (the lab: batchSize ×
-gradAccum). Divide gradAccum by N to keep the lab's step. Checkpoints go to \`output/checkpoint-*\`; launching again
-resumes from the last one.
+gradAccum). Divide gradAccum by N to keep the lab's step: in \`RUN\` (train.py) and, for DeepSpeed, in the
+\`gradient_accumulation_steps\` of the accelerate/deepspeed_*.yaml file, which must equal it (as \`gradient_clipping\`
+must equal \`maxGradNorm\`; transformers stops on a mismatch). Checkpoints go to \`output/checkpoint-*\`; launching
+again resumes from the last one.
+
+Before loading a model, train.py checks the installed TRL against what it overrides (\`dpo_loss\`'s parameters, that
+\`get_batch_loss_metrics\` calls it, \`DPOTrainer\`'s arguments, the \`DPOConfig\` fields it sets) and stops with the
+differences if they do not fit.
+
+## What was checked, and what was not
+
+- The loss: \`dpo_lab_losses.py\` and the tuple \`train.py\`'s \`dpo_loss\` returns (\`lab_dpo_loss\`: per-pair losses,
+  rewards, balance metrics) are tested by the lab against its own losses with PyTorch (values and gradients).
+- The DPOTrainer subclass and \`main()\` have not run against a real TRL where the job was exported: TRL,
+  transformers, datasets and peft could not be installed there. The TRL 0.13 API they use was checked against
+  public TRL sources and is checked again at launch (above); run a few steps on one GPU before a long job.
+- Accelerate configs follow the layout of TRL's \`examples/accelerate_configs\`; PEFT's \`LoraConfig\` field names
+  were read in PEFT's source.
+- TRL ${TRL_VERSION} truncates prompt + completion to \`max_length\` keeping the start, as the lab does; a pair whose
+  prompt alone fills it is left out of \`data_split.json\` as the lab leaves it out (without the split file, TRL keeps
+  such a pair, cut).
 
 ## Bring the results back
 
@@ -112,6 +150,7 @@ lab import-trl ./this-folder --json      # {"runId": ...}; run it again to add n
 The import reads \`log_history\` (train entries, and \`eval_\`-prefixed ones, by step) into a run of kind \`trl\`
 under the lab's metric names (\`loss\`, \`rewards/*\`, \`logps/*\`, \`balance/log10_prob_ratio\`,
 \`balance/logp_grad_ratio\`, \`eval_*\`, \`grad_norm\`, \`learning_rate\`), so it sits in the runs list and the compare
-view beside local runs. TensorBoard event files are not read.
+view beside local runs. TensorBoard event files (\`runs/*/events.out.tfevents.*\`) are not read yet: keep
+\`trainer_state.json\` (written at every checkpoint and at the end).
 `;
 }

@@ -259,69 +259,79 @@ print(json.dumps({"fmt": fmt, "pairs": pairs, "train": tr, "eval": ev}))`,
 });
 
 /**
- * TRL, transformers, datasets and peft are not installable here, so train.py's main() runs against stand-ins that
- * record what it passes them (DPOConfig, LoraConfig, the datasets) and a DPOTrainer base whose
- * get_batch_loss_metrics calls dpo_loss as TRL 0.13.0's does; torch is real. What this checks: train.py runs end to
- * end, hands TRL the run's values and the lab's split, and its dpo_loss gives the lab's loss and metrics.
+ * train.py without TRL: everything but its DpoLabTrainer subclass and main() needs torch only, so the test imports
+ * it with Debian's python3-torch (no TRL, transformers, datasets or peft on the path, and no stand-ins for them) and
+ * checks what the subclass hands TRL: dpo_loss's (losses, chosen_rewards, rejected_rewards), the balance metrics, the
+ * DPOConfig and LoraConfig arguments, the rows, and the launch-time check of the installed TRL's API.
  */
-const TRL_STANDINS: Record<string, string> = {
-  'trl/__init__.py': `import types
-import torch
-__version__ = "0.13.0"
-CAPTURE = {}
-class DPOConfig:
-    def __init__(self, **kw):
-        CAPTURE["config"] = kw
-        self.kw = kw
-class DPOTrainer:
-    def __init__(self, model=None, ref_model=None, args=None, train_dataset=None, eval_dataset=None, processing_class=None, peft_config=None):
-        self.beta = args.kw["beta"]
-        self.accelerator = types.SimpleNamespace(device=torch.device("cpu"), gather_for_metrics=lambda t: t)
-        CAPTURE.update(train=train_dataset.rows, eval=eval_dataset.rows if eval_dataset else [], peft=peft_config, ref_model=ref_model)
-        CAPTURE["trainer"] = self
-    def get_batch_loss_metrics(self, model, batch, train_eval="train"):
-        losses, chosen, rejected = self.dpo_loss(*batch)
-        prefix = "eval_" if train_eval == "eval" else ""
-        return losses.mean(), {prefix + "rewards/chosen": chosen.mean().item(), prefix + "rewards/rejected": rejected.mean().item()}
-    def train(self, resume_from_checkpoint=None):
-        CAPTURE["resume"] = resume_from_checkpoint
-    def evaluate(self):
-        pass
-    def save_model(self, out):
-        pass
-    def save_state(self):
-        pass
-`,
-  'transformers/__init__.py': `import types
-class AutoTokenizer:
-    @staticmethod
-    def from_pretrained(path):
-        return types.SimpleNamespace(pad_token=None, eos_token="<eos>", chat_template=None)
-class AutoModelForCausalLM:
-    @staticmethod
-    def from_pretrained(path, torch_dtype=None):
-        return types.SimpleNamespace(path=path)
-`,
-  'datasets/__init__.py': `class Dataset:
-    def __init__(self, rows):
-        self.rows = rows
-    def __len__(self):
-        return len(self.rows)
-    @staticmethod
-    def from_list(rows):
-        return Dataset(rows)
-`,
-  'peft/__init__.py': `class LoraConfig:
-    def __init__(self, **kw):
-        self.kw = kw
-`,
-};
+describe.skipIf(!hasTorch)('train.py with torch alone (python3-torch)', () => {
+  const job = writeJob('train-py-job', { model: '/m', data: '/d.jsonl' });
 
-describe.skipIf(!hasTorch)("train.py's main() against TRL stand-ins (python3-torch)", () => {
-  it("passes TRL the run's values and the lab's split; dpo_loss and the logged metrics are the lab's", async () => {
-    const model = tmp.file('standin-model');
+  it.each(HYPERS)("lab_dpo_loss returns TRL's dpo_loss tuple with the lab's loss for every registry loss (%o)", (h) => {
+    const lab = inspectLosses({ ...PAIRS, ...h, losses: [...LOSS_NAMES] });
+    const py = pyJson(
+      job.out,
+      `import torch, train
+from dpo_lab_losses import LOSS_NAMES, dpo_lab_loss, lab_metrics
+p = ${JSON.stringify({ ...PAIRS, ...h })}
+out = {"imported": sorted(m for m in ("trl", "transformers", "datasets", "peft") if m in sys.modules)}
+for name in LOSS_NAMES:
+    t = lambda k: torch.tensor(p[k], dtype=torch.float32)
+    lw, ll = t("logp_w").requires_grad_(True), t("logp_l").requires_grad_(True)
+    run = dict(train.RUN, loss=name, clip=p["clip"], labelSmoothing=p["label_smoothing"])
+    (losses, cr, rr), metrics = train.lab_dpo_loss(run, p["beta"], lw, ll, t("ref_w"), t("ref_l"))
+    direct = dpo_lab_loss(name, lw, ll, t("ref_w"), t("ref_l"), p["beta"], p["clip"], p["label_smoothing"])
+    expected_metrics = lab_metrics(name, lw, ll, t("ref_w"), t("ref_l"), p["beta"], p["clip"], p["label_smoothing"])
+    losses.sum().backward()
+    out[name] = {
+        "shapes": [list(losses.shape), list(cr.shape), list(rr.shape)],
+        "grad": [losses.requires_grad, cr.requires_grad, rr.requires_grad],
+        "same_as_direct": torch.equal(losses.detach(), direct.detach()),
+        "loss": losses.tolist(), "chosen": cr.tolist(), "rejected": rr.tolist(),
+        "grad_w": lw.grad.tolist(), "grad_l": ll.grad.tolist(),
+        "metrics": {k: v.item() for k, v in metrics.items()},
+        "expected_metrics": {k: v.item() for k, v in expected_metrics.items()},
+    }
+print(json.dumps(out))`,
+    ) as { imported: string[] } & Record<
+      string,
+      {
+        shapes: number[][];
+        grad: boolean[];
+        same_as_direct: boolean;
+        loss: number[];
+        chosen: number[];
+        rejected: number[];
+        grad_w: number[];
+        grad_l: number[];
+        metrics: Record<string, number>;
+        expected_metrics: Record<string, number>;
+      }
+    >;
+    expect(py.imported).toEqual([]);
+    const n = PAIRS.logp_w.length;
+    const close = (got: number, want: number, what: string) =>
+      expect(Math.abs(got - want), `${what}: train.py ${got}, lab ${want}`).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(want)));
+    for (const name of LOSS_NAMES) {
+      const r = py[name];
+      expect(r.shapes, name).toEqual([[n], [n], [n]]);
+      // the loss carries the gradient TRL backpropagates; the rewards are detached metrics
+      expect(r.grad, name).toEqual([true, false, false]);
+      expect(r.same_as_direct, name).toBe(true);
+      lab[name].loss.forEach((v, i) => close(r.loss[i], v, `${name} loss[${i}]`));
+      lab[name].grad_w.forEach((v, i) => close(r.grad_w[i], v, `${name} grad_w[${i}]`));
+      lab[name].grad_l.forEach((v, i) => close(r.grad_l[i], v, `${name} grad_l[${i}]`));
+      PAIRS.logp_w.forEach((lw, i) => close(r.chosen[i], h.beta * (lw - PAIRS.ref_w[i]), `${name} chosen_rewards[${i}]`));
+      PAIRS.logp_l.forEach((ll, i) => close(r.rejected[i], h.beta * (ll - PAIRS.ref_l[i]), `${name} rejected_rewards[${i}]`));
+      expect(Object.keys(r.metrics).sort(), name).toEqual(['balance/log10_prob_ratio', 'balance/logp_grad_ratio']);
+      expect(r.metrics, name).toEqual(r.expected_metrics);
+    }
+  });
+
+  it("hands DPOConfig and LoraConfig the run's values and trains on the lab's split", async () => {
+    const model = tmp.file('train-py-model');
     writeTinyModel(model, { arch: 'gpt2' });
-    const data = tmp.file('standin-pairs.jsonl');
+    const data = tmp.file('train-py-pairs.jsonl');
     fs.writeFileSync(
       data,
       Array.from({ length: 10 }, (_, i) => JSON.stringify({ prompt: `Q${i}?`, chosen: ` yes ${i}`, rejected: ` no ${i}` })).join('\n') + '\n',
@@ -346,35 +356,33 @@ describe.skipIf(!hasTorch)("train.py's main() against TRL stand-ins (python3-tor
     } as const;
     const parsed = LlmConfigSchema.parse(runConfig);
     const split = await labDataSplit(parsed);
-    const { out } = writeJob('standin-job', runConfig, split);
-    const stubs = tmp.file('standins');
-    for (const [f, text] of Object.entries(TRL_STANDINS)) {
-      fs.mkdirSync(path.dirname(path.join(stubs, f)), { recursive: true });
-      fs.writeFileSync(path.join(stubs, f), text);
-    }
+    const { out } = writeJob('train-py-values', runConfig, split);
     const got = pyJson(
       out,
-      `sys.path.insert(0, ${JSON.stringify(stubs)})
-import torch, train, trl
-train.main()
-c = trl.CAPTURE
-t = lambda k: torch.tensor(${JSON.stringify(PAIRS)}[k], dtype=torch.float32)
-loss, metrics = c["trainer"].get_batch_loss_metrics(None, (t("logp_w"), t("logp_l"), t("ref_w"), t("ref_l")), "eval")
-print(json.dumps({"config": c["config"], "lora": c["peft"].kw, "train": [r["prompt"] for r in c["train"]], "eval": [r["prompt"] for r in c["eval"]],
-                  "ref_model": c["ref_model"], "loss": loss.item(), "metrics": metrics}))`,
+      `import train
+cfg = train.dpo_config_kwargs(train.RUN, "/out", True, False, False)
+fmt, chat, tr, ev = train.training_rows(train.RUN, train.RUN["data"], "data_split.json", False)
+_, chat_t, tr_t, _ = train.training_rows(train.RUN, train.RUN["data"], "data_split.json", True)
+full = train.lora_config_kwargs(dict(train.RUN, finetune="full"))
+print(json.dumps({"config": cfg, "lora": train.lora_config_kwargs(train.RUN), "full": full, "fmt": fmt, "chat": [chat, chat_t],
+                  "train": [r["prompt"] for r in tr], "eval": [r["prompt"] for r in ev], "chat_row": tr_t[0]}))`,
     ) as {
       config: Record<string, unknown>;
       lora: Record<string, unknown>;
+      full: null;
+      fmt: string;
+      chat: boolean[];
       train: string[];
       eval: string[];
-      ref_model: null;
-      loss: number;
-      metrics: Record<string, number>;
+      chat_row: Record<string, unknown>;
     };
     expect(got.config).toMatchObject({
+      output_dir: '/out',
       beta: 0.5,
       loss_type: 'sigmoid',
       max_length: 512,
+      max_prompt_length: null,
+      truncation_mode: 'keep_start',
       max_steps: 30,
       per_device_train_batch_size: 3,
       gradient_accumulation_steps: 4,
@@ -384,28 +392,79 @@ print(json.dumps({"config": c["config"], "lora": c["peft"].kw, "train": [r["prom
       eval_strategy: 'no',
       save_steps: 10,
       max_grad_norm: 1,
+      logging_steps: 1,
+      gradient_checkpointing: false,
     });
-    expect(got.lora).toMatchObject({ r: 16, lora_alpha: 32, lora_dropout: 0, target_modules: ['c_attn'] });
-    expect(got.ref_model).toBeNull();
+    expect(got.lora).toEqual({ r: 16, lora_alpha: 32, lora_dropout: 0, target_modules: ['c_attn'], task_type: 'CAUSAL_LM' });
+    expect(got.full).toBeNull();
     const lab = await loadPreferenceFile(data);
+    expect(got.fmt).toBe('generic');
     expect(got.train).toEqual(split.train.map((i) => lab.pairs[i].prompt));
     expect(got.eval).toEqual(split.eval.map((i) => lab.pairs[i].prompt));
+    // promptFormat auto: raw text without a chat template, TRL's conversational format with one
+    expect(got.chat).toEqual([false, true]);
+    expect(got.chat_row).toMatchObject({ prompt: [{ role: 'user' }], chosen: [{ role: 'assistant' }], rejected: [{ role: 'assistant' }] });
+  });
 
-    const h = { beta: 0.5, clip: 0.5, label_smoothing: 0 };
-    const perPair = inspectLosses({ ...PAIRS, ...h, losses: ['nbdpo-symm'] })['nbdpo-symm'].loss;
-    expect(got.loss).toBeCloseTo(perPair.reduce((a, b) => a + b, 0) / perPair.length, 6);
-    expect(Object.keys(got.metrics).sort()).toEqual([
-      'eval_balance/log10_prob_ratio',
-      'eval_balance/logp_grad_ratio',
-      'eval_rewards/chosen',
-      'eval_rewards/rejected',
+  it("stops at launch on a TRL whose API is not 0.13's: the July-2023 DPOTrainer's signatures (trl @ 9d58faa) are refused by name", () => {
+    // The classes are the signatures read in huggingface/trl's dpo_trainer.py (9d58faa) and the 0.12+ ones train.py
+    // overrides; only their signatures and source matter to trl_api_problems, which gets them as arguments.
+    const got = pyJson(
+      job.out,
+      `import dataclasses, train
+class Trainer2023:
+    def __init__(self, model=None, ref_model=None, beta=0.1, args=None, tokenizer=None, max_length=None, peft_config=None):
+        pass
+    def dpo_loss(self, policy_chosen_logps, policy_rejected_logps, reference_chosen_logps, reference_rejected_logps, reference_free=False):
+        pass
+    def get_batch_metrics(self, model, batch, train_test="train"):
+        return self.dpo_loss(None, None, None, None)
+class Trainer013:
+    def __init__(self, model=None, ref_model=None, args=None, train_dataset=None, eval_dataset=None, processing_class=None, peft_config=None):
+        pass
+    def dpo_loss(self, chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps):
+        pass
+    def get_batch_loss_metrics(self, model, batch, train_eval="train"):
+        return self.dpo_loss(None, None, None, None)
+kw = train.dpo_config_kwargs(train.RUN, "/out", False, False, False)
+Full = dataclasses.make_dataclass("Full", list(kw))
+Short = dataclasses.make_dataclass("Short", [k for k in kw if k not in ("max_prompt_length", "eval_strategy")])
+print(json.dumps({"old": train.trl_api_problems(Trainer2023, Short, kw), "new": train.trl_api_problems(Trainer013, Full, kw)}))`,
+    ) as { old: string[]; new: string[] };
+    expect(got.new).toEqual([]);
+    expect(got.old).toEqual([
+      'DPOTrainer.dpo_loss takes (policy_chosen_logps, policy_rejected_logps, reference_chosen_logps, reference_rejected_logps, reference_free), not (chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps)',
+      'DPOTrainer has no get_batch_loss_metrics method',
+      'DPOTrainer() takes no processing_class argument',
+      'DPOConfig has no field eval_strategy, max_prompt_length',
     ]);
-    const inputs = { lw: tf.tensor1d(PAIRS.logp_w), ll: tf.tensor1d(PAIRS.logp_l), refW: tf.tensor1d(PAIRS.ref_w), refL: tf.tensor1d(PAIRS.ref_l) };
-    const g = lossAndLogpGrads(LOSSES['nbdpo-symm'], inputs, { beta: 0.5, clip: 0.5, labelSmoothing: 0 });
-    const m = standardMetrics({ ...inputs, ...g, beta: 0.5 });
-    expect(got.metrics['eval_balance/logp_grad_ratio']).toBeCloseTo(m['balance/logp_grad_ratio'].dataSync()[0], 5);
-    expect(got.metrics['eval_rewards/chosen']).toBeCloseTo(m['rewards/chosen'].dataSync()[0], 6);
-    tf.dispose([g.perPair, g.gw, g.gl, ...Object.values(m), ...Object.values(inputs)]);
+  });
+
+  it('the accelerate configs read, with PyYAML as accelerate reads them, as the run and the launcher need', () => {
+    const { out } = writeJob('yaml-job', { model: '/m', data: '/d.jsonl', gradAccum: 6, maxGradNorm: 0.5 });
+    const got = pyJson(
+      out,
+      `import yaml, os
+print(json.dumps({n: yaml.safe_load(open(os.path.join("accelerate", n))) for n in sorted(os.listdir("accelerate"))}))`,
+    ) as Record<string, Record<string, unknown>>;
+    expect(Object.keys(got)).toEqual(['deepspeed_zero2.yaml', 'deepspeed_zero3.yaml', 'multi_gpu_ddp.yaml', 'one_gpu.yaml']);
+    // a bare NO is YAML 1.1's false: accelerate would not read it as DistributedType.NO
+    expect(got['one_gpu.yaml']).toMatchObject({ distributed_type: 'NO', num_processes: 1, mixed_precision: 'bf16' });
+    expect(got['multi_gpu_ddp.yaml']).toMatchObject({ distributed_type: 'MULTI_GPU', num_processes: 8 });
+    for (const [name, stage] of [
+      ['deepspeed_zero2.yaml', 2],
+      ['deepspeed_zero3.yaml', 3],
+    ] as const) {
+      expect(got[name]).toMatchObject({ distributed_type: 'DEEPSPEED' });
+      // equal to train.py's TrainingArguments: transformers refuses a DeepSpeed value that differs
+      expect(got[name].deepspeed_config).toMatchObject({
+        zero_stage: stage,
+        gradient_accumulation_steps: 6,
+        gradient_clipping: 0.5,
+        zero3_init_flag: stage === 3,
+      });
+    }
+    expect(got['deepspeed_zero3.yaml'].deepspeed_config).toMatchObject({ zero3_save_16bit_model: true });
   });
 });
 
