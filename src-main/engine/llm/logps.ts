@@ -3,86 +3,141 @@ import type { SequenceBatch } from './sequence-batch';
 
 type PassOptions = { training?: boolean; adapters?: boolean; dropoutSeed?: number };
 
-/** What sequence log-probs need from a model: logits for a padded batch, or hidden states and a frozen head. */
+/** What sequence log-probs need from a model: logits for a padded batch, or hidden states and its output head. */
 export interface LogitsModel {
   forward(inputIds: tf.Tensor2D, attentionMask: tf.Tensor2D, opts?: PassOptions): tf.Tensor3D;
   hidden?(inputIds: tf.Tensor2D, attentionMask: tf.Tensor2D, opts?: PassOptions): tf.Tensor3D;
+  /** logits [N, V] of hidden states [N, d] (the head, trainable or not) */
+  headLogits?(h: tf.Tensor2D): tf.Tensor2D;
   frozenHeadWeights?(): { w: tf.Tensor2D; wT: tf.Tensor2D } | null;
 }
 
 /**
- * Above this many logits (rows × vocabulary) a batch's log-probs go through the head in chunks of rows, so no
- * [N, V] tensor exists: 1024 tokens of a 50k vocabulary are 206 MB per copy, and the softmax and its gradient need
- * several, more than the WASM heap holds beside GPT-2 small. The backward pass then recomputes each chunk's logits.
+ * Above this many logits (rows × vocabulary) a batch's log-probs go through a frozen head in chunks of rows, so no
+ * [N, V] tensor of the whole batch exists: 1024 tokens of a 50k vocabulary are 206 MB per copy, and the softmax and
+ * its gradient need several, more than the WASM heap holds beside GPT-2 small. The backward pass then recomputes
+ * each chunk's logits.
  */
 export const MAX_LOGIT_ELEMENTS = 32 * 2 ** 20;
+
+/** The positions whose next token is a response token: only they reach the head (prompt and padding never do). */
+interface ResponsePositions {
+  /** flat index row·length + t */
+  flat: Int32Array;
+  /** the token each position predicts */
+  next: Int32Array;
+  /** the row each position belongs to */
+  row: Int32Array;
+}
+
+function responsePositions(b: SequenceBatch): ResponsePositions {
+  const flat: number[] = [];
+  for (let i = 0; i < b.target.length; i++) if (b.target[i] === 1) flat.push(i);
+  const f = Int32Array.from(flat);
+  return { flat: f, next: f.map((i) => b.next[i]), row: f.map((i) => Math.floor(i / b.length)) };
+}
 
 /**
  * Σ over response positions of log softmax(logits)[next token], per row: [rows]. As TRL computes it: the
  * log-softmax over the whole vocabulary at each position, the next token gathered, prompt and padding masked.
+ * The head, ~80% of a small model's work at a 50k vocabulary, runs only on the response positions: a masked
+ * position's log-prob is multiplied by 0 anyway, so leaving it out changes nothing but the time.
  */
 export function sequenceLogps(model: LogitsModel, b: SequenceBatch, opts: PassOptions & { maxLogitElements?: number } = {}): tf.Tensor1D {
   return tf.tidy(() => {
     const ids = tf.tensor2d(b.ids, [b.rows, b.length], 'int32');
     const mask = tf.tensor2d(b.attention, [b.rows, b.length], 'float32');
     const n = b.rows * b.length;
-    const head = model.hidden && model.frozenHeadWeights ? model.frozenHeadWeights() : null;
-    let tokenLogp: tf.Tensor1D;
-    if (head && n * head.w.shape[1] > (opts.maxLogitElements ?? MAX_LOGIT_ELEMENTS)) {
-      const hs = model.hidden!(ids, mask, opts);
-      const rowsPerChunk = Math.max(1, Math.floor((opts.maxLogitElements ?? MAX_LOGIT_ELEMENTS) / 4 / head.w.shape[1]));
-      tokenLogp = chunkedHeadLogp(tf.reshape(hs, [n, hs.shape[2]]), head, b.next, rowsPerChunk);
-    } else {
-      const logits = model.forward(ids, mask, opts);
-      tokenLogp = nextTokenLogp(tf.reshape(logits, [n, logits.shape[2]]), b.next);
+    if (model.hidden && (model.headLogits || model.frozenHeadWeights)) {
+      const pos = responsePositions(b);
+      const m = pos.flat.length;
+      if (m === 0) return tf.zeros([b.rows]) as tf.Tensor1D;
+      const hs = model.hidden(ids, mask, opts);
+      const h = tf.gather(tf.reshape(hs, [n, hs.shape[2]]), tf.tensor1d(pos.flat, 'int32')) as tf.Tensor2D;
+      const head = model.frozenHeadWeights ? model.frozenHeadWeights() : null;
+      const maxElements = opts.maxLogitElements ?? MAX_LOGIT_ELEMENTS;
+      let tokenLogp: tf.Tensor1D;
+      if (head) {
+        const vocab = head.w.shape[1];
+        const rowsPerChunk = m * vocab <= maxElements ? m : Math.max(1, Math.floor(maxElements / 4 / vocab));
+        tokenLogp = frozenHeadLogp(h, head, pos.next, rowsPerChunk);
+      } else tokenLogp = nextTokenLogp(model.headLogits!(h), pos.next);
+      return perRowSum(tokenLogp, pos.row, b.rows);
     }
+    const logits = model.forward(ids, mask, opts);
+    const tokenLogp = nextTokenLogp(tf.reshape(logits, [n, logits.shape[2]]), b.next);
     return tf.sum(tf.reshape(tf.mul(tokenLogp, tf.tensor1d(b.target, 'float32')), [b.rows, b.length]), 1) as tf.Tensor1D;
   });
 }
 
+/** Σ of values [m] per row, as a [rows, m] 0/1 product: differentiable on every backend without a scatter kernel. */
+function perRowSum(values: tf.Tensor1D, row: Int32Array, rows: number): tf.Tensor1D {
+  const m = row.length;
+  const sel = new Float32Array(rows * m);
+  for (let i = 0; i < m; i++) sel[row[i] * m + i] = 1;
+  return tf.reshape(tf.matMul(tf.tensor2d(sel, [rows, m]), tf.reshape(values, [m, 1])), [rows]) as tf.Tensor1D;
+}
+
 /**
- * log softmax(h·W)[n, next[n]] for hidden states h [N, d] and a frozen head W, chunk by chunk of rows; the gradient
- * (onehot − softmax)·dy·Wᵀ recomputes each chunk's logits from h and the saved log-sum-exp.
+ * log softmax(h·W)[i, next[i]] for hidden states h [m, d] and a frozen head W [d, V], as one op with its own
+ * gradient: dh = dy·(W[:, next] − softmax·Wᵀ), so neither a one-hot nor an (onehot − softmax) [m, V] tensor is
+ * ever made; the next-token term is a gather of m rows of Wᵀ. In chunks of rows when the logits of all rows would
+ * not fit (see MAX_LOGIT_ELEMENTS); one chunk keeps its exponentials for the backward pass, several recompute their
+ * logits from h and the saved log-sum-exp.
  */
-function chunkedHeadLogp(h: tf.Tensor2D, head: { w: tf.Tensor2D; wT: tf.Tensor2D }, next: Int32Array, rowsPerChunk: number): tf.Tensor1D {
-  const [n] = h.shape;
+function frozenHeadLogp(h: tf.Tensor2D, head: { w: tf.Tensor2D; wT: tf.Tensor2D }, next: Int32Array, rowsPerChunk: number): tf.Tensor1D {
+  const [m] = h.shape;
   const vocab = head.w.shape[1];
   const chunks: [number, number][] = [];
-  for (let r = 0; r < n; r += rowsPerChunk) chunks.push([r, Math.min(n, r + rowsPerChunk)]);
-  const targets = (r0: number, r1: number, flat: boolean) =>
+  for (let r = 0; r < m; r += rowsPerChunk) chunks.push([r, Math.min(m, r + rowsPerChunk)]);
+  const single = chunks.length === 1;
+  const flatTargets = (r0: number, r1: number) =>
     tf.tensor1d(
-      Int32Array.from({ length: r1 - r0 }, (_, i) => (flat ? i * vocab : 0) + next[r0 + i]),
+      Int32Array.from({ length: r1 - r0 }, (_, i) => i * vocab + next[r0 + i]),
       'int32',
     );
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const x = args[0] as tf.Tensor2D;
+    const save = args[1] as tf.GradSaveFunc;
     const lses: tf.Tensor[] = [];
     const values: tf.Tensor[] = [];
+    let kept: tf.Tensor[] = [];
     for (const [r0, r1] of chunks) {
-      const [lse, value] = tf.tidy(() => {
-        const logits = tf.matMul(tf.slice(x, [r0, 0], [r1 - r0, -1]), head.w);
-        const l = tf.logSumExp(logits, 1);
-        const picked = tf.gather(tf.reshape(logits, [(r1 - r0) * vocab]), targets(r0, r1, true));
-        return [l, tf.sub(picked, l)];
+      const [lse, value, e, sum] = tf.tidy(() => {
+        const logits = tf.matMul(single ? x : tf.slice(x, [r0, 0], [r1 - r0, -1]), head.w);
+        const max = tf.max(logits, 1, true);
+        const ex = tf.exp(tf.sub(logits, max));
+        const s = tf.sum(ex, 1, true);
+        const l = tf.add(tf.reshape(tf.log(s), [r1 - r0]), tf.reshape(max, [r1 - r0]));
+        const picked = tf.gather(tf.reshape(logits, [(r1 - r0) * vocab]), flatTargets(r0, r1));
+        return [l, tf.sub(picked, l), ex, s];
       });
       lses.push(lse);
       values.push(value);
+      if (single) kept = [e, sum];
+      else tf.dispose([e, sum]);
     }
-    const lseAll = tf.concat(lses);
-    (args[1] as tf.GradSaveFunc)([x, lseAll]);
+    save([x, single ? lses[0] : tf.concat(lses), ...kept]);
     return {
-      value: tf.concat(values) as tf.Tensor1D,
+      value: single ? values[0] : (tf.concat(values) as tf.Tensor1D),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xs, lse] = saved;
+        const [xs, lse, ex, s] = saved;
         const parts = chunks.map(([r0, r1]) =>
           tf.tidy(() => {
-            const logits = tf.matMul(tf.slice(xs, [r0, 0], [r1 - r0, -1]) as tf.Tensor2D, head.w);
-            const softmax = tf.exp(tf.sub(logits, tf.expandDims(tf.slice(lse, [r0], [r1 - r0]), 1)));
-            const g = tf.mul(tf.expandDims(tf.slice(dy, [r0], [r1 - r0]), 1), tf.sub(tf.oneHot(targets(r0, r1, false), vocab), softmax));
-            return tf.matMul(g as tf.Tensor2D, head.wT);
+            const rows = r1 - r0;
+            const dyc = single ? dy : tf.slice(dy, [r0], [rows]);
+            // softmax·dy row by row: e/Σe·dy for the kept chunk, exp(logits − lse)·dy for a recomputed one
+            const scaled = single
+              ? tf.mul(ex, tf.div(tf.expandDims(dyc, 1), s))
+              : tf.mul(
+                  tf.exp(tf.sub(tf.matMul(tf.slice(xs, [r0, 0], [rows, -1]) as tf.Tensor2D, head.w), tf.expandDims(tf.slice(lse, [r0], [rows]), 1))),
+                  tf.expandDims(dyc, 1),
+                );
+            const onTarget = tf.mul(tf.gather(head.wT, tf.tensor1d(next.subarray(r0, r1), 'int32')), tf.expandDims(dyc, 1));
+            return tf.sub(onTarget, tf.matMul(scaled as tf.Tensor2D, head.wT));
           }),
         );
-        return tf.concat(parts);
+        return single ? parts[0] : tf.concat(parts);
       },
     };
   });

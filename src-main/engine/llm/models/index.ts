@@ -52,6 +52,8 @@ export interface CausalLM {
   frozenHeadWeights(): { w: tf.Tensor2D; wT: tf.Tensor2D } | null;
   /** the final hidden states [B, T, d] (after the last norm), what a scalar head reads; same inputs as forward */
   hidden(inputIds: tf.Tensor2D, attentionMask: tf.Tensor2D, opts?: ForwardOptions): tf.Tensor3D;
+  /** the output head on hidden states [N, d]: logits [N, V] (trainable or frozen, as forward() uses it) */
+  headLogits(h: tf.Tensor2D): tf.Tensor2D;
   /** an empty KV cache for `batch` rows of at most `maxLen` token slots */
   startCache(batch: number, maxLen: number): KVCache;
   /**
@@ -149,6 +151,11 @@ class Model implements CausalLM {
   frozenHeadWeights(): { w: tf.Tensor2D; wT: tf.Tensor2D } | null {
     const headTensor = this.head ? this.head.tensor : this.embed.tensor;
     return headTensor instanceof tf.Variable ? null : this.frozenHead();
+  }
+
+  /** The [N, V] logits of hidden states [N, d] (what forward() ends with). */
+  headLogits(hn: tf.Tensor2D): tf.Tensor2D {
+    return this.logitsOf(hn);
   }
 
   private logitsOf(hn: tf.Tensor2D): tf.Tensor2D {
