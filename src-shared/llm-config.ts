@@ -137,6 +137,16 @@ export const LlmConfigSchema = z
           help: 'LoRA steps on two threads (chosen and rejected responses side by side, gradients summed): 0 = two where the machine has two cores',
         }),
       ),
+    gradientCheckpointing: z
+      .enum(['auto', 'on', 'off'], { error: 'gradientCheckpointing must be auto, on or off' })
+      .default('auto')
+      .meta(
+        info({
+          label: 'activation checkpointing',
+          group: 'Training',
+          help: "keep only each block's input and recompute the block in the backward pass: far less memory for about a third more compute; auto = on when the activations would be large",
+        }),
+      ),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -120,6 +120,7 @@ async function runCase(name: string): Promise<void> {
   const { sequenceLogps } = await import('../../src-main/engine/llm/logps');
   const { packSequences } = await import('../../src-main/engine/llm/sequence-batch');
   const { getLoss } = await import('../../src-main/engine/losses/registry');
+  const { usesCheckpointing } = await import('../../src-main/engine/llm/memory');
   const tf = await import('../../src-main/engine/tf');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dpo-lab-bench-llm-'));
   try {
@@ -157,10 +158,13 @@ async function runCase(name: string): Promise<void> {
       lp.dispose();
     }, reps);
     const dpo = getLoss('dpo');
+    // as a run with the default (auto) setting would: GPT-2 small at 2×512 checkpoints its activations
+    const trainable = lm.trainableVariables().reduce((n, v) => n + v.size, 0);
+    const checkpoint = usesCheckpointing('auto', lm.spec, { trainable, batchSize: 1, maxLength: T });
     const ref = tf.tensor1d([-100, -100]);
     const stepSeconds = time(() => {
       const { value, grads } = tf.variableGrads(() => {
-        const lp = sequenceLogps(lm, batch, { training: true });
+        const lp = sequenceLogps(lm, batch, { training: true, checkpoint });
         const per = dpo.perPair(
           { lw: tf.slice(lp, [0], [1]), ll: tf.slice(lp, [1], [1]), refW: tf.slice(ref, [0], [1]), refL: tf.slice(ref, [1], [1]) },
           { beta: 0.1, clip: 0.5, labelSmoothing: 0 },
@@ -174,7 +178,13 @@ async function runCase(name: string): Promise<void> {
     const label = `${shape.layers}×${shape.hidden}, V ${shape.vocab}, 2×${T} tokens`;
     const rows: BenchRow[] = [
       { name: `llm ${shapeName} reference pass`, backend, value: tokens / refSeconds, unit: 'tokens/s', note: label },
-      { name: `llm ${shapeName} LoRA train step`, backend, value: tokens / stepSeconds, unit: 'tokens/s', note: `${label}, fwd+bwd, r 8 on c_attn` },
+      {
+        name: `llm ${shapeName} LoRA train step`,
+        backend,
+        value: tokens / stepSeconds,
+        unit: 'tokens/s',
+        note: `${label}, fwd+bwd, r 8 on c_attn${checkpoint ? ', activation checkpointing' : ''}`,
+      },
       { name: `llm ${shapeName} peak RSS`, backend, value: rss / 1024 ** 2, unit: 'MB', note: 'whole process, model included' },
     ];
     process.stdout.write(`ROWS ${JSON.stringify(rows)}\n`);

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { tempDir } from '../unit/tmp';
 import { writeTinyModel } from '../support/tiny-models';
-import { estimateTrainingBytes, WASM_USABLE_BYTES } from '../../src-main/engine/llm/memory';
+import { estimateTrainingBytes, usesCheckpointing, WASM_USABLE_BYTES } from '../../src-main/engine/llm/memory';
 import type { ModelSpec } from '../../src-shared/llm-model';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -44,9 +44,16 @@ function gpt2(layers: number, d: number): ModelSpec {
 }
 
 describe('LLM memory bound on WASM', () => {
-  it('estimates GPT-2 small at 2×512 tokens over the usable heap, 4 layers × 256 at 2×128 under', () => {
-    expect(estimateTrainingBytes(gpt2(12, 768), { trainable: 300_000, batchSize: 1, maxLength: 512 })).toBeGreaterThan(WASM_USABLE_BYTES);
-    expect(estimateTrainingBytes(gpt2(4, 256), { trainable: 50_000, batchSize: 1, maxLength: 128 })).toBeLessThan(WASM_USABLE_BYTES / 4);
+  it('estimates GPT-2 small at 2×512 tokens over the usable heap unless it checkpoints activations, which auto then does; 4 layers × 256 at 2×128 under', () => {
+    const small = { trainable: 300_000, batchSize: 1, maxLength: 512 };
+    expect(estimateTrainingBytes(gpt2(12, 768), small)).toBeGreaterThan(WASM_USABLE_BYTES);
+    expect(estimateTrainingBytes(gpt2(12, 768), { ...small, checkpoint: true })).toBeLessThan(WASM_USABLE_BYTES);
+    expect(usesCheckpointing('auto', gpt2(12, 768), small)).toBe(true);
+    expect(usesCheckpointing('off', gpt2(12, 768), small)).toBe(false);
+    const tiny = { trainable: 50_000, batchSize: 1, maxLength: 128 };
+    expect(estimateTrainingBytes(gpt2(4, 256), tiny)).toBeLessThan(WASM_USABLE_BYTES / 4);
+    expect(usesCheckpointing('auto', gpt2(4, 256), tiny)).toBe(false);
+    expect(usesCheckpointing('on', gpt2(4, 256), tiny)).toBe(true);
   });
 
   it('refuses a run that would not fit, naming the estimate and the bound, before the reference pass', () => {

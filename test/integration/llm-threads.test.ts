@@ -1,6 +1,7 @@
 /**
  * A LoRA run on two threads (chosen responses on one, rejected on the other, gradients summed) trains the same
- * curve as on one thread: the split is exact for every loss of the registry, up to float32 summation order.
+ * curve as on one thread: the split is exact for every loss of the registry, up to float32 summation order. So does
+ * a run with activation checkpointing (blocks recomputed in the backward pass, LoRA dropout on).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
@@ -50,13 +51,22 @@ function logText(db: string, runId: number): string {
 }
 
 describe('LLM training on two threads', () => {
-  it.each(['dpo', 'bdpo'])('%s: two threads retrace the one-thread curve (loss, grad norm, margins)', (loss) => {
-    const db = tmp.file(`threads-${loss}.db`);
+  // LoRA dropout draws per batch tensor, so with dropout only runs on the same number of threads can agree
+  it.each([
+    { loss: 'dpo', first: ['--threads', '1'], second: ['--threads', '2'] },
+    { loss: 'bdpo', first: ['--threads', '1'], second: ['--threads', '2'] },
+    {
+      loss: 'dpo',
+      first: ['--threads', '2', '--lora-dropout', '0.1', '--gradient-checkpointing', 'off'],
+      second: ['--threads', '2', '--lora-dropout', '0.1', '--gradient-checkpointing', 'on'],
+    },
+  ])('$loss, $second: retraces the $first curve (loss, grad norm, margins)', ({ loss, first, second }) => {
+    const db = tmp.file(`threads-${loss}-${second.length}.db`);
     const base = ['run', 'llm', '--model', model, '--data', HH, '--max-length', '80', '--max-pairs', '24', '--lr', '0.01', '--loss', loss];
     const common = [...base, '--steps', '5', '--batch-size', '2', '--grad-accum', '2', '--eval-every', '0', '--seed', '2', '--json'];
-    const one = lab(db, [...common, '--threads', '1']);
+    const one = lab(db, [...common, ...first]);
     expect(one.code, one.stderr).toBe(0);
-    const two = lab(db, [...common, '--threads', '2']);
+    const two = lab(db, [...common, ...second]);
     expect(two.code, two.stderr).toBe(0);
     const [a, b] = [JSON.parse(one.stdout) as { runId: number }, JSON.parse(two.stdout) as { runId: number }];
     for (const name of ['loss', 'grad_norm', 'rewards/margins', 'balance/logp_grad_ratio']) {
@@ -68,5 +78,7 @@ describe('LLM training on two threads', () => {
     }
     const logTwo = logText(db, b.runId);
     if (!/two threads/.test(logTwo)) expect.fail(`the two-thread run's log does not say it used two threads:\n${logTwo}`);
+    if (second.includes('on') && !/activation checkpointing \(on\)/.test(logTwo))
+      expect.fail(`the run's log does not say it checkpointed activations:\n${logTwo}`);
   });
 });

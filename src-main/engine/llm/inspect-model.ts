@@ -1,11 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ModelInspection } from '@shared/contract';
+import type { ModelSpec } from '@shared/llm-model';
 import { LORA_TARGETS_DEFAULT } from '@shared/llm-config';
 import { readModelSpec } from './model-config';
 import { modelTensorEntries } from './safetensors';
 import { loadTokenizer } from './tokenizer';
-import { estimateTrainingBytes, loraParameterCount, WASM_USABLE_BYTES } from './memory';
+import { estimateTrainingBytes, loraParameterCount, usesCheckpointing, WASM_USABLE_BYTES } from './memory';
 
 const ARCH = { gpt2: 'GPT2LMHeadModel', llama: 'LlamaForCausalLM', qwen2: 'Qwen2ForCausalLM' } as const;
 
@@ -43,11 +44,16 @@ export async function inspectModel(dir: string, o: { maxLength: number; batchSiz
     eosToken: tok.eosToken,
     weightBytes: parameters * 4,
     memoryEstimate: {
-      lora: estimateTrainingBytes(spec, { trainable: lora, batchSize, maxLength: o.maxLength }),
-      full: estimateTrainingBytes(spec, { trainable: parameters, batchSize, maxLength: o.maxLength }),
+      // as a run with the default (auto) activation checkpointing would plan it
+      lora: autoEstimate(spec, { trainable: lora, batchSize, maxLength: o.maxLength }),
+      full: autoEstimate(spec, { trainable: parameters, batchSize, maxLength: o.maxLength }),
       maxLength: o.maxLength,
       batchSize,
     },
     wasmHeapCap: WASM_USABLE_BYTES,
   };
+}
+
+function autoEstimate(spec: ModelSpec, o: { trainable: number; batchSize: number; maxLength: number }): number {
+  return estimateTrainingBytes(spec, { ...o, checkpoint: usesCheckpointing('auto', spec, o) });
 }

@@ -1,7 +1,7 @@
 import * as tf from '../tf';
 import type { SequenceBatch } from './sequence-batch';
 
-type PassOptions = { training?: boolean; adapters?: boolean; dropoutSeed?: number };
+type PassOptions = { training?: boolean; adapters?: boolean; dropoutSeed?: number; checkpoint?: boolean };
 
 /** What sequence log-probs need from a model: logits for a padded batch, or hidden states and its output head. */
 export interface LogitsModel {

@@ -13,7 +13,7 @@ import { splitPairs } from './data/split';
 import { AdamW, clipByGlobalNorm, ADAMW_DEFAULTS } from './adamw';
 import { learningRateAt } from './schedule';
 import { listCheckpoints, loadCheckpoint, saveCheckpoint } from './checkpoints';
-import { estimateTrainingBytes, loraParameterCount, parameterCount, WASM_HEAP_CAP, WASM_USABLE_BYTES } from './memory';
+import { estimateTrainingBytes, loraParameterCount, parameterCount, usesCheckpointing, WASM_HEAP_CAP, WASM_USABLE_BYTES } from './memory';
 import { loadOptionsOf } from './parallel/load-options';
 import { TrainingPeer, trainingThreads } from './parallel/main-side';
 
@@ -149,13 +149,15 @@ export async function trainLlm(input: LlmTrainInput, sink: LlmSink): Promise<{ f
     const vars = lm.trainableVariables();
     const trainable = vars.reduce((n, v) => n + v.size, 0);
     const total = parameterCount(lm.spec);
-    const estimate = estimateTrainingBytes(lm.spec, { trainable, batchSize: c.batchSize, maxLength: c.maxLength });
+    const shape = { trainable, batchSize: c.batchSize, maxLength: c.maxLength };
+    const checkpointing = usesCheckpointing(c.gradientCheckpointing, lm.spec, shape);
+    const estimate = estimateTrainingBytes(lm.spec, { ...shape, checkpoint: checkpointing });
     sink.log(
-      `model ${lm.spec.modelType}: ${(total / 1e6).toFixed(1)} M parameters, ${c.finetune === 'lora' ? `LoRA r${c.loraRank}: ` : ''}${(trainable / 1e6).toFixed(3)} M trainable; memory estimate ${mb(estimate)}`,
+      `model ${lm.spec.modelType}: ${(total / 1e6).toFixed(1)} M parameters, ${c.finetune === 'lora' ? `LoRA r${c.loraRank}: ` : ''}${(trainable / 1e6).toFixed(3)} M trainable; memory estimate ${mb(estimate)}${checkpointing ? ` with activation checkpointing (${c.gradientCheckpointing})` : ''}`,
     );
     if (tf.getBackend() === 'wasm' && estimate > WASM_USABLE_BYTES)
       throw new Error(
-        `this run needs about ${mb(estimate)}, more than the ${mb(WASM_USABLE_BYTES)} a run may use of the WASM backend's ${mb(WASM_HEAP_CAP)} heap; use a shorter max length, a smaller batch, LoRA, or a native backend (tfjs-node)`,
+        `this run needs about ${mb(estimate)}, more than the ${mb(WASM_USABLE_BYTES)} a run may use of the WASM backend's ${mb(WASM_HEAP_CAP)} heap; use a shorter max length, a smaller batch, LoRA, activation checkpointing, or a native backend (tfjs-node)`,
       );
     void loraParameterCount;
 
@@ -270,7 +272,7 @@ export async function trainLlm(input: LlmTrainInput, sink: LlmSink): Promise<{ f
               padId,
             ).tokens;
           ({ value, grads } = tf.variableGrads(() => {
-            const w = sequenceLogps(lm, batch, { training: true, adapters: true, dropoutSeed });
+            const w = sequenceLogps(lm, batch, { training: true, adapters: true, dropoutSeed, checkpoint: checkpointing });
             const l = tf.tensor1d(Array.from(peer!.exchange(gen, w.dataSync() as Float32Array)));
             lw = tf.keep(tf.clone(w));
             ll = tf.keep(tf.clone(l));
@@ -286,7 +288,7 @@ export async function trainLlm(input: LlmTrainInput, sink: LlmSink): Promise<{ f
           const batch = packSequences([...part.map((p) => p.chosen), ...part.map((p) => p.rejected)], padId);
           tokens += batch.tokens;
           ({ value, grads } = tf.variableGrads(() => {
-            const lp = sequenceLogps(lm, batch, { training: true, adapters: true, dropoutSeed });
+            const lp = sequenceLogps(lm, batch, { training: true, adapters: true, dropoutSeed, checkpoint: checkpointing });
             const w = tf.slice(lp, [0], [B]);
             const l = tf.slice(lp, [B], [B]);
             lw = tf.keep(tf.clone(w));

@@ -5,6 +5,7 @@ import { readModelSpec } from '../model-config';
 import { modelTensorEntries, modelWeightsFile, readSafetensorsFile, readTensor, type FloatTensor, type TensorEntry } from '../safetensors';
 import { Rng } from '../../synthetic/rng';
 import { registerLlmKernels } from '../kernels';
+import { checkpointed } from './checkpoint';
 import {
   attention,
   attentionBias,
@@ -92,6 +93,25 @@ interface Block {
   o: Linear;
   /** llama: gate, up, down; gpt2: fc, proj */
   mlp: Linear[];
+}
+
+/** The variables a block trains in this pass: all of its weights under full fine-tuning, its adapters under LoRA. */
+function blockVariables(blk: Block, opts: ForwardOptions): tf.Variable[] {
+  const out: tf.Variable[] = [];
+  const take = (t: tf.Tensor | undefined) => {
+    if (t instanceof tf.Variable && t.trainable) out.push(t);
+  };
+  for (const w of [...blk.norm1, ...blk.norm2]) take(w?.tensor);
+  for (const l of [blk.q, blk.k, blk.v, blk.o, ...blk.mlp]) {
+    if (!l) continue;
+    take(l.weight.tensor);
+    take(l.bias?.tensor);
+    if (l.lora && opts.adapters !== false) {
+      take(l.lora.a);
+      take(l.lora.b);
+    }
+  }
+  return out;
 }
 
 /** Resolves the weights of a folder, checking names and shapes before any tensor is created. */
@@ -430,8 +450,10 @@ class Model implements CausalLM {
     const H = s.numHeads;
     const KV = s.numKvHeads;
     const D = s.headDim;
+    // every projection draws its LoRA dropout from a seed of its own, in call order, so a checkpointed block's
+    // recomputation draws the same masks
     let seed = opts.dropoutSeed ?? 0;
-    const lin = (x: tf.Tensor2D, l: Linear) => linear(x, l, opts, seed++);
+    const linearsPerBlock = s.modelType === 'gpt2' ? 4 : 7;
     // with a cache: this layer's keys/values appended to the cached ones, which the cache then keeps
     const withCache = (layer: number, k: tf.Tensor4D, v: tf.Tensor4D): [tf.Tensor4D, tf.Tensor4D] => {
       if (!cache) return [k, v];
@@ -445,17 +467,25 @@ class Model implements CausalLM {
       pv?.dispose();
       return [nk, nv];
     };
-    this.blocks.forEach((blk, layer) => {
-      if (s.modelType === 'gpt2') {
-        const x = layerNorm(h, blk.norm1[0].tensor, blk.norm1[1]!.tensor, s.normEps);
-        const qkv = lin(x, blk.q);
-        const [q, k, v] = tf.split(qkv, 3, 1) as tf.Tensor2D[];
-        const [kc, vc] = withCache(layer, splitHeads(k, B, T, H, D), splitHeads(v, B, T, H, D));
-        const a = attention(splitHeads(q, B, T, H, D), kc, vc, bias);
-        h = tf.add(h, lin(a, blk.o));
-        const x2 = layerNorm(h, blk.norm2[0].tensor, blk.norm2[1]!.tensor, s.normEps);
-        h = tf.add(h, lin(geluTanh(lin(x2, blk.mlp[0])) as tf.Tensor2D, blk.mlp[1]));
-      } else {
+    // the attention bias and RoPE tables reach a block as arguments: a checkpointed block recomputes with its own copies
+    const consts: tf.Tensor[] = rope ? [bias, rope.cos, rope.sin] : [bias];
+    const block =
+      (blk: Block, layer: number, seedBase: number) =>
+      (h: tf.Tensor2D, c: readonly tf.Tensor[]): tf.Tensor2D => {
+        const bias = c[0] as tf.Tensor4D;
+        const rope = c.length > 1 ? { cos: c[1], sin: c[2] } : null;
+        let blockSeed = seedBase;
+        const lin = (x: tf.Tensor2D, l: Linear) => linear(x, l, opts, blockSeed++);
+        if (s.modelType === 'gpt2') {
+          const x = layerNorm(h, blk.norm1[0].tensor, blk.norm1[1]!.tensor, s.normEps);
+          const qkv = lin(x, blk.q);
+          const [q, k, v] = tf.split(qkv, 3, 1) as tf.Tensor2D[];
+          const [kc, vc] = withCache(layer, splitHeads(k, B, T, H, D), splitHeads(v, B, T, H, D));
+          const a = attention(splitHeads(q, B, T, H, D), kc, vc, bias);
+          const h1 = tf.add(h, lin(a, blk.o)) as tf.Tensor2D;
+          const x2 = layerNorm(h1, blk.norm2[0].tensor, blk.norm2[1]!.tensor, s.normEps);
+          return tf.add(h1, lin(geluTanh(lin(x2, blk.mlp[0])) as tf.Tensor2D, blk.mlp[1]));
+        }
         const x = rmsNorm(h, blk.norm1[0].tensor, s.normEps);
         let q = splitHeads(lin(x, blk.q), B, T, H, D);
         let k = splitHeads(lin(x, blk.k!), B, T, KV, D);
@@ -463,13 +493,19 @@ class Model implements CausalLM {
         q = applyRope(q, rope!.cos, rope!.sin);
         k = applyRope(k, rope!.cos, rope!.sin);
         const [kc, vc] = withCache(layer, k, v);
-        h = tf.add(h, lin(attention(q, kc, vc, bias), blk.o));
-        const x2 = rmsNorm(h, blk.norm2[0].tensor, s.normEps);
+        const h1 = tf.add(h, lin(attention(q, kc, vc, bias), blk.o)) as tf.Tensor2D;
+        const x2 = rmsNorm(h1, blk.norm2[0].tensor, s.normEps);
         const [gate, up, down] = blk.mlp;
         const g = lin(x2, gate);
         const act = tf.mul(tf.mul(g, tf.sigmoid(g)), lin(x2, up)) as tf.Tensor2D;
-        h = tf.add(h, lin(act, down));
-      }
+        return tf.add(h1, lin(act, down));
+      };
+    const checkpoint = opts.training === true && opts.checkpoint === true && !cache;
+    this.blocks.forEach((blk, layer) => {
+      const run = block(blk, layer, seed);
+      seed += linearsPerBlock;
+      // a block's own tidy frees its intermediates as soon as it ends (a tape keeps what the backward pass needs)
+      h = checkpoint ? checkpointed(run, h, consts, blockVariables(blk, opts)) : tf.tidy(() => run(h, consts));
     });
     return s.modelType === 'gpt2'
       ? layerNorm(h, this.finalNorm[0].tensor, this.finalNorm[1]!.tensor, s.normEps)

@@ -45,6 +45,8 @@ export interface ForwardOptions {
   /** false = the base model (LoRA off): the reference policy */
   adapters?: boolean;
   dropoutSeed?: number;
+  /** keep only each block's input for the backward pass and recompute the rest there (models/checkpoint.ts) */
+  checkpoint?: boolean;
 }
 
 /** x [N, in] → [N, out]. */

@@ -7,6 +7,7 @@ import * as tf from '../../tf';
 import { getLoss } from '../../losses/registry';
 import { loadCausalLM } from '../models';
 import { sequenceLogps } from '../logps';
+import { usesCheckpointing } from '../memory';
 import { packSequences } from '../sequence-batch';
 import { C, PeerChannel, type PeerInit } from './channel';
 import { loadOptionsOf } from './load-options';
@@ -18,6 +19,12 @@ export async function runLlmPeer(init: PeerInit): Promise<void> {
     await initBackend(init.backend as Parameters<typeof initBackend>[0]);
     const lm = await loadCausalLM(c.model, loadOptionsOf(c));
     const vars = lm.trainableVariables();
+    // the same decision as the main thread's, from the same config and model
+    const checkpoint = usesCheckpointing(c.gradientCheckpointing, lm.spec, {
+      trainable: vars.reduce((n, v) => n + v.size, 0),
+      batchSize: c.batchSize,
+      maxLength: c.maxLength,
+    });
     const lossDef = getLoss(c.loss);
     const hyper = { beta: c.beta, clip: c.clip, labelSmoothing: c.labelSmoothing };
     ch.signal(C.state, 1);
@@ -42,7 +49,7 @@ export async function runLlmPeer(init: PeerInit): Promise<void> {
       const refL = tf.tensor1d(Array.from(ch.column('refL', rows)));
       const g = gen;
       const { value, grads } = tf.variableGrads(() => {
-        const ll = sequenceLogps(lm, batch, { training: true, adapters: true, dropoutSeed: ch.f64[0] });
+        const ll = sequenceLogps(lm, batch, { training: true, adapters: true, dropoutSeed: ch.f64[0], checkpoint });
         ch.column('ll', rows).set(ll.dataSync());
         ch.signal(C.llReady, g);
         ch.waitFor(C.lwReady, g, { what: 'the chosen log-probs', peerSide: true });
