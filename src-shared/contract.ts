@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { SyntheticConfigSchema } from './synthetic-config';
 import { LlmConfigSchema } from './llm-config';
 import type { DatasetInspection, LogpsResult, ModelExportResult, ModelInspection, ScoreResult } from './llm-api';
-import { LOSS_NAMES } from './losses';
+import { LOSS_CHOICES } from './losses';
 import { RUN_KINDS, RUN_STATUSES, type LogLine, type RunDetail, type RunSummary, type Series, type SweepRecord } from './runs';
 import { TheoryInputSchema, type TheoryResult } from './theory';
 import { SweepStartSchema } from './sweeps';
@@ -48,6 +48,12 @@ const RunId = z.number().int().positive();
 export const LIMITS = { exportRuns: 200, metricNames: 500 } as const;
 const Empty = z.object({}).strict().default({});
 
+/** `losses: [..., 'custom']` runs config.customLoss, so the config must carry one. */
+function customInLossList(v: { losses?: readonly string[]; config: { customLoss?: unknown } }, ctx: z.RefinementCtx): void {
+  if (v.losses?.includes('custom') && v.config.customLoss === undefined)
+    ctx.addIssue({ code: 'custom', path: ['losses'], message: "'custom' needs config.loss 'custom' with config.customLoss: { name, formula }" });
+}
+
 export const commandInputs = {
   'app:info': Empty,
   'runs:list': z
@@ -68,24 +74,26 @@ export const commandInputs = {
       .object({
         kind: z.literal('synthetic'),
         config: SyntheticConfigSchema,
-        /** One run per loss, trained side by side; overrides config.loss. */
-        losses: z.array(z.enum(LOSS_NAMES)).min(1).max(LOSS_NAMES.length).optional(),
+        /** One run per loss, trained side by side; overrides config.loss ('custom': config.customLoss). */
+        losses: z.array(z.enum(LOSS_CHOICES)).min(1).max(LOSS_CHOICES.length).optional(),
         /** Dataset in the synthetic dataset-file format; checked against the config before anything is saved. */
         dataset: z.unknown().optional(),
         name: z.string().max(200).optional(),
         tags: z.array(z.string().max(50)).max(20).optional(),
       })
-      .strict(),
+      .strict()
+      .superRefine(customInLossList),
     z
       .object({
         kind: z.literal('llm'),
         config: LlmConfigSchema,
-        /** One run per loss, queued one after another (each from the same starting model); overrides config.loss. */
-        losses: z.array(z.enum(LOSS_NAMES)).min(1).max(LOSS_NAMES.length).optional(),
+        /** One run per loss, queued one after another (each from the same starting model); overrides config.loss ('custom': config.customLoss). */
+        losses: z.array(z.enum(LOSS_CHOICES)).min(1).max(LOSS_CHOICES.length).optional(),
         name: z.string().max(200).optional(),
         tags: z.array(z.string().max(50)).max(20).optional(),
       })
-      .strict(),
+      .strict()
+      .superRefine(customInLossList),
   ]),
   /** Continues a cancelled or failed LLM run from its last checkpoint. */
   'runs:resume': z.object({ id: RunId }).strict(),

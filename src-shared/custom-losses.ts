@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { LOSS_NAMES } from './losses';
+import { parseFormula } from './formula';
 
 /** Longest formula the lab stores (a named sub-expression or two fit easily; the bound keeps requests small). */
 export const MAX_FORMULA_LENGTH = 2000;
@@ -31,4 +32,35 @@ export interface CustomLossRecord {
   name: string;
   formula: string;
   createdAt: number;
+}
+
+/**
+ * A formula as a run config or a saved loss carries it: parsed on validation, so a bad one is refused with the
+ * character it fails at ("unknown name \"x\" (at character 13)") before anything trains.
+ */
+export const CustomLossFormulaSchema = z
+  .string({ error: 'the formula must be text' })
+  .min(1, 'write a formula')
+  .max(MAX_FORMULA_LENGTH, `at most ${MAX_FORMULA_LENGTH} characters`)
+  .superRefine((source, ctx) => {
+    const r = parseFormula(source);
+    if (!r.ok) ctx.addIssue({ code: 'custom', message: `${r.error.message} (at character ${r.error.index + 1})` });
+  });
+
+/** `customLoss` of a run config (synthetic and LLM): the loss's display name and its formula. */
+export const CustomLossSpecSchema = z.object({ name: CustomLossNameSchema, formula: CustomLossFormulaSchema }).strict();
+
+/**
+ * The rule both run configs share: `loss: 'custom'` needs a `customLoss`, and a built-in loss takes none (so a
+ * built-in run's config reads exactly as it did before custom losses existed).
+ */
+export function checkCustomLossChoice(c: { loss: string; customLoss?: unknown }, ctx: z.RefinementCtx): void {
+  if (c.loss === 'custom' && c.customLoss === undefined)
+    ctx.addIssue({ code: 'custom', path: ['customLoss'], message: "loss 'custom' needs customLoss: { name, formula }" });
+  if (c.loss !== 'custom' && c.customLoss !== undefined)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['customLoss'],
+      message: `is only read when loss is 'custom' (loss is '${c.loss}'); remove it or set loss to 'custom'`,
+    });
 }

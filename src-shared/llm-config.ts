@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { LOSS_NAMES } from './losses';
-import { whole, type FieldMetaInfo } from './synthetic-config';
+import { LOSS_CHOICES } from './losses';
+import { CustomLossSpecSchema, checkCustomLossChoice } from './custom-losses';
+import { LOSS_HELP, unknownLossChoiceMessage, whole, type FieldMetaInfo } from './synthetic-config';
 
 /**
  * One LLM run's configuration: the single schema for `lab run llm` flags, IPC, HTTP, the stored config and the
@@ -59,9 +60,11 @@ export const LlmConfigSchema = z
       .default(512)
       .meta(info({ label: 'max length', group: 'Data', help: 'tokens per sequence (prompt + response + EOS); truncation keeps the start' })),
     loss: z
-      .enum(LOSS_NAMES, { error: (iss) => `unknown loss ${JSON.stringify(iss.input)}; valid losses: ${LOSS_NAMES.join(', ')}` })
+      .enum(LOSS_CHOICES, { error: (iss) => unknownLossChoiceMessage(iss.input) })
       .default('dpo')
-      .meta(info({ label: 'loss', group: 'Loss', help: `loss: ${LOSS_NAMES.join(', ')}` })),
+      .meta(info({ label: 'loss', group: 'Loss', help: LOSS_HELP })),
+    /** loss 'custom' only: the formula loss (src-shared/formula), stored with the run */
+    customLoss: CustomLossSpecSchema.optional(),
     beta: positive('beta')
       .default(0.1)
       .meta(info({ label: 'β', group: 'Loss', help: 'inverse temperature β', step: 0.05 })),
@@ -150,6 +153,7 @@ export const LlmConfigSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
+    checkCustomLossChoice(c, ctx);
     if (c.warmupSteps > c.steps)
       ctx.addIssue({ code: 'custom', path: ['warmupSteps'], message: `warmupSteps (${c.warmupSteps}) is more than steps (${c.steps})` });
   });

@@ -33,8 +33,12 @@ const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}
 const bound = (v: number | null | undefined) =>
   v === null || v === undefined || !Number.isFinite(v) || Math.abs(v) >= Number.MAX_SAFE_INTEGER ? undefined : v;
 
+/**
+ * The schema's flat fields (numbers, enums, text). Structured fields (a custom loss's { name, formula }) are not
+ * form inputs or single flags; the launcher and the CLI set them their own way (--loss-formula).
+ */
 export function schemaFields(schema: z.ZodObject): SchemaField[] {
-  return Object.entries(schema.shape).map(([key, s]) => {
+  return Object.entries(schema.shape).flatMap(([key, s]): SchemaField[] => {
     const outer = s as unknown as Introspectable;
     const meta = (outer.meta() ?? {}) as Partial<FieldMetaInfo>;
     let inner = outer;
@@ -52,8 +56,9 @@ export function schemaFields(schema: z.ZodObject): SchemaField[] {
       flag: meta.flag ?? `--${kebab(key)}`,
       ...(meta.step !== undefined ? { step: meta.step } : {}),
     };
-    if (inner.def.type === 'enum') return { ...base, kind: 'select' as const, options: inner.options };
-    if (inner.def.type === 'string') return { ...base, kind: 'text' as const };
-    return { ...base, kind: inner.isInt ? ('int' as const) : ('float' as const), min: bound(inner.minValue), max: bound(inner.maxValue) };
+    if (inner.def.type === 'object') return [];
+    if (inner.def.type === 'enum') return [{ ...base, kind: 'select' as const, options: inner.options }];
+    if (inner.def.type === 'string') return [{ ...base, kind: 'text' as const }];
+    return [{ ...base, kind: inner.isInt ? ('int' as const) : ('float' as const), min: bound(inner.minValue), max: bound(inner.maxValue) }];
   });
 }

@@ -3,7 +3,7 @@
  * which the server stores when a sweep ends and the Sweeps view recomputes live from the same function.
  */
 import { z } from 'zod';
-import { SyntheticConfigSchema, whole } from './synthetic-config';
+import { SyntheticConfigFields, whole } from './synthetic-config';
 import { groupSweepRuns, type SweepCell, type SweepRunLike } from './sweep-cells';
 import { TABLE1_MASKS, paperTable1 } from './paper';
 import { PAPER_LOSSES } from './losses';
@@ -26,7 +26,7 @@ export const SweepStartSchema = z
     /** Overrides every run's steps (handy for a quick look at a preset). */
     steps: whole('steps', 1, 1_000_000).optional(),
     /** Fields shared by every run of the grid. */
-    base: SyntheticConfigSchema.partial().strict().default({}),
+    base: SyntheticConfigFields.partial().strict().default({}),
     /** Config field → values; the sweep is their Cartesian product (× seeds unless 'seed' is a key). */
     grid: z.record(z.string(), z.array(GridValue).min(1)).optional(),
   })

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { LOSS_NAMES } from './losses';
+import { LOSS_CHOICES } from './losses';
+import { CustomLossSpecSchema, checkCustomLossChoice } from './custom-losses';
 
 /**
  * One synthetic run's configuration: the single schema for CLI flags, IPC, HTTP, stored configs and the
@@ -21,6 +22,11 @@ export interface FieldMetaInfo {
 }
 const info = (m: FieldMetaInfo) => m as unknown as Record<string, unknown>;
 
+/** The `loss` field's help, shared by both run configs. */
+export const LOSS_HELP = `loss: ${LOSS_CHOICES.join(', ')} (custom: a formula, --loss-formula)`;
+export const unknownLossChoiceMessage = (input: unknown) =>
+  `unknown loss ${JSON.stringify(input)}; valid losses: ${LOSS_CHOICES.join(', ')} (custom needs customLoss: { name, formula })`;
+
 /** A whole number with bounds, whose messages name the field (they appear in the UI, the CLI and the API). */
 export const whole = (field: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
   z
@@ -30,14 +36,18 @@ export const whole = (field: string, min: number, max = Number.MAX_SAFE_INTEGER)
     .max(max, `${field} must be at most ${max}`);
 const positive = (field: string) => z.number({ error: `${field} must be a number` }).positive(`${field} must be positive`);
 
-export const SyntheticConfigSchema = z
+/**
+ * The fields alone (no cross-field rule), for `.partial()` and `.shape`: zod refuses `.partial()` on a refined
+ * object. Anything that validates a whole config uses SyntheticConfigSchema.
+ */
+export const SyntheticConfigFields = z
   .object({
     loss: z
-      .enum(LOSS_NAMES, {
-        error: (iss) => `unknown loss ${JSON.stringify(iss.input)}; valid losses: ${LOSS_NAMES.join(', ')}`,
-      })
+      .enum(LOSS_CHOICES, { error: (iss) => unknownLossChoiceMessage(iss.input) })
       .default('dpo')
-      .meta(info({ label: 'loss', group: 'Loss', help: `loss: ${LOSS_NAMES.join(', ')}` })),
+      .meta(info({ label: 'loss', group: 'Loss', help: LOSS_HELP })),
+    /** loss 'custom' only: the formula loss (src-shared/formula), stored with the run */
+    customLoss: CustomLossSpecSchema.optional(),
     model: z
       .enum(['mlp', 'table'], { error: 'model must be "mlp" or "table"' })
       .default('mlp')
@@ -95,6 +105,8 @@ export const SyntheticConfigSchema = z
       .meta(info({ label: 'log every', group: 'Training', help: 'steps between logged metric rows' })),
   })
   .strict();
+
+export const SyntheticConfigSchema = SyntheticConfigFields.superRefine(checkCustomLossChoice);
 
 export type SyntheticConfig = z.output<typeof SyntheticConfigSchema>;
 export type SyntheticConfigInput = z.input<typeof SyntheticConfigSchema>;

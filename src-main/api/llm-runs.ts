@@ -6,12 +6,13 @@ import type { RunManager } from '../runner/manager';
 import { LlmConfigSchema, type LlmConfig } from '@shared/llm-config';
 import type { CommandParsed } from '@shared/contract';
 import { LabError } from '@shared/errors';
+import { lossLabel, withLoss } from '@shared/losses';
 
 type LlmStart = Extract<CommandParsed<'runs:start'>, { kind: 'llm' }>;
 
 export function llmRunName(c: LlmConfig): string {
   const tune = c.finetune === 'lora' ? `LoRA r${c.loraRank}` : 'full';
-  return `${c.loss} · ${path.basename(c.model)} · ${tune} · seed ${c.seed}`;
+  return `${lossLabel(c)} · ${path.basename(c.model)} · ${tune} · seed ${c.seed}`;
 }
 
 /**
@@ -33,15 +34,14 @@ function checkPaths(c: LlmConfig): void {
 /** Creates one run per loss and queues each as its own job (they run one after another). */
 export function startLlmRuns(store: LabStore, manager: RunManager, input: LlmStart): { runIds: number[] } {
   const configs = (input.losses ?? [input.config.loss]).map((loss) => ({
-    ...input.config,
+    ...withLoss(input.config, loss),
     model: path.resolve(input.config.model),
     data: path.resolve(input.config.data),
-    loss,
   }));
   checkPaths(configs[0]);
   const runIds = store.runs.createMany(
     configs.map((config) => ({
-      name: input.name && configs.length === 1 ? input.name : input.name ? `${input.name} · ${config.loss}` : llmRunName(config),
+      name: input.name && configs.length === 1 ? input.name : input.name ? `${input.name} · ${lossLabel(config)}` : llmRunName(config),
       kind: 'llm',
       config,
       seed: config.seed,

@@ -4,9 +4,10 @@ import type { SyntheticConfig } from '@shared/synthetic-config';
 import { parseDatasetForConfig } from '../engine/synthetic/dataset';
 import type { CommandParsed } from '@shared/contract';
 import { LabError } from '@shared/errors';
+import { lossLabel, withLoss } from '@shared/losses';
 
 export function runName(c: SyntheticConfig): string {
-  return `${c.loss} · ${c.model} · mask ${c.mask} · seed ${c.seed}`;
+  return `${lossLabel(c)} · ${c.model} · mask ${c.mask} · seed ${c.seed}`;
 }
 
 /**
@@ -19,7 +20,7 @@ export function startSyntheticRuns(
   input: Extract<CommandParsed<'runs:start'>, { kind: 'synthetic' }>,
   opts: { sweepId?: number } = {},
 ): { runIds: number[]; done: Promise<void> } {
-  const configs: SyntheticConfig[] = (input.losses ?? [input.config.loss]).map((loss) => ({ ...input.config, loss }));
+  const configs: SyntheticConfig[] = (input.losses ?? [input.config.loss]).map((loss) => withLoss(input.config, loss));
   let dataset: unknown;
   if (input.dataset !== undefined) {
     try {
@@ -30,7 +31,7 @@ export function startSyntheticRuns(
   }
   const runIds = store.runs.createMany(
     configs.map((config) => ({
-      name: input.name && configs.length === 1 ? input.name : input.name ? `${input.name} · ${config.loss}` : runName(config),
+      name: input.name && configs.length === 1 ? input.name : input.name ? `${input.name} · ${lossLabel(config)}` : runName(config),
       kind: 'synthetic',
       config,
       seed: config.seed,

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { RunSummary } from '@shared/runs';
+import { lossLabel, type CustomLossSpec } from '@shared/losses';
 
 /**
  * What tells runs of one kind apart at a glance: a synthetic run's OOD mask fraction, an LLM run's model
@@ -24,7 +25,7 @@ export function runsTable(runs: readonly RunSummary[]): string {
     String(r.id),
     r.status,
     r.kind,
-    r.loss ?? '',
+    r.loss === 'custom' ? lossLabel({ loss: r.loss, customLoss: r.config.customLoss as CustomLossSpec | undefined }) : (r.loss ?? ''),
     r.seed == null ? '' : String(r.seed),
     maskOrModel(r),
     r.final?.expectedUtility == null ? '' : r.final.expectedUtility.toFixed(4),

@@ -316,8 +316,9 @@ export class RunStore {
       args.push(q.status);
     }
     if (q.loss) {
-      where.push(`json_extract(config, '$.loss') = ?`);
-      args.push(q.loss);
+      // a built-in by name, or a custom (formula) loss by its own name
+      where.push(`(json_extract(config, '$.loss') = ? OR (json_extract(config, '$.loss') = 'custom' AND json_extract(config, '$.customLoss.name') = ?))`);
+      args.push(q.loss, q.loss);
     }
     if (q.sweepId != null) {
       where.push('sweep_id = ?');

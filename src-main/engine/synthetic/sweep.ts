@@ -5,7 +5,7 @@
 import { PAPER_LOSSES } from '@shared/losses';
 import { TABLE1_MASKS } from '@shared/paper';
 import { SENSITIVITY_AXES } from '@shared/sensitivity';
-import { SyntheticConfigSchema, type SyntheticConfig, type SyntheticConfigInput } from '@shared/synthetic-config';
+import { SyntheticConfigFields, SyntheticConfigSchema, type SyntheticConfig, type SyntheticConfigInput } from '@shared/synthetic-config';
 import { planBatches, planKey } from './plan';
 
 export { planBatches, planKey };
@@ -38,7 +38,7 @@ export function expandGrid(
     if (!fields.includes(k)) issues.push({ path: `grid.${k}`, message: `not a run-config field (fields: ${fields.join(', ')})` });
     else if (!Array.isArray(grid[k]) || grid[k].length === 0) issues.push({ path: `grid.${k}`, message: 'needs at least one value' });
   }
-  const baseRes = SyntheticConfigSchema.partial().safeParse(base);
+  const baseRes = SyntheticConfigFields.partial().safeParse(base);
   if (!baseRes.success) for (const i of baseRes.error.issues) issues.push({ path: ['base', ...i.path].join('.'), message: i.message });
   // check each grid value on its own, so the error names the value's index
   for (const k of keys) {
@@ -54,7 +54,10 @@ export function expandGrid(
   let combos: Record<string, unknown>[] = [{}];
   for (const k of keys) combos = combos.flatMap((c) => grid[k].map((val) => ({ ...c, [k]: val })));
   return combos.map((c) => {
-    const r = SyntheticConfigSchema.safeParse({ ...base, ...c });
+    // a grid over loss with a custom loss in base: only the 'custom' runs keep it
+    const merged: Record<string, unknown> = { ...base, ...c };
+    if (merged.loss !== 'custom') delete merged.customLoss;
+    const r = SyntheticConfigSchema.safeParse(merged);
     if (!r.success) throw new GridError(r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
     return r.data;
   });
