@@ -44,6 +44,11 @@ function evalJson(e: EvalRecord) {
     cost: e.cost,
     reference: e.reference,
     settings: e.settings,
+    benchId: e.benchId,
+    // a benchmark's rows carry its oracle's numbers too
+    ...(s?.oracleHelp || s?.oracleHarm || s?.oracleSr
+      ? { oracleHelp: s.oracleHelp ?? null, oracleHarm: s.oracleHarm ?? null, oracleSr: s.oracleSr ?? null }
+      : {}),
   };
 }
 
@@ -137,15 +142,17 @@ export function registerEvalCommands(program: Command): void {
     .command('evals')
     .description('the results table: one row per evaluation (Help, Harm, S.R., win rate with standard errors)')
     .option('--run <id>', "only this run's evaluations")
+    .option('--bench <id>', "only this benchmark session's rows (lab bench safety-tiny)")
     .option('--csv <file>', 'write the table of finished evaluations as CSV')
-    .action(async (flags: { run?: string; csv?: string }, cmd: Command) => {
+    .action(async (flags: { run?: string; bench?: string; csv?: string }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOpts>();
       const runId = whole('--run', flags.run, 1);
+      const benchId = whole('--bench', flags.bench, 1);
       if (flags.csv !== undefined && !fs.existsSync(path.dirname(path.resolve(flags.csv))))
         throw new CliInputError(`--csv: folder ${path.dirname(path.resolve(flags.csv))} does not exist`);
       const lab = openLab(g);
       try {
-        const list = await call(lab, 'evals:list', { runId });
+        const list = await call(lab, 'evals:list', { runId, benchId });
         if (flags.csv !== undefined) {
           const done = list.filter((e) => e.status === 'done').map((e) => e.id);
           const { csv } = await call(lab, 'evals:exportCsv', done.length ? { ids: done } : {});
@@ -155,7 +162,19 @@ export function registerEvalCommands(program: Command): void {
         }
         print(g.json, list.map(evalJson), () => {
           if (!list.length) return 'no evaluations yet: try `dpo-lab eval --run ID --prompts FILE --reward DIR --cost DIR`';
-          const head = ['id', 'status', 'name', 'loss', 'n', 'Help', 'Harm', 'S.R.', 'win rate'];
+          const oracle = list.some((e) => e.summary?.oracleHelp || e.summary?.oracleSr);
+          const head = [
+            'id',
+            'status',
+            'name',
+            'loss',
+            'n',
+            'Help',
+            'Harm',
+            'S.R.',
+            'win rate',
+            ...(oracle ? ['oracle Help', 'oracle Harm', 'oracle S.R.'] : []),
+          ];
           const rows = list.map((e) => [
             String(e.id),
             e.status,
@@ -166,6 +185,7 @@ export function registerEvalCommands(program: Command): void {
             statText(e.summary?.harm),
             statText(e.summary?.sr),
             statText(e.summary?.winRate),
+            ...(oracle ? [statText(e.summary?.oracleHelp), statText(e.summary?.oracleHarm), statText(e.summary?.oracleSr)] : []),
           ]);
           const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
           return [head, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ')).join('\n');

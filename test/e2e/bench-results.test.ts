@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { parse } from 'csv-parse/sync';
-import { api, openApp, until, type WebLab, withWebLabAndChromium } from './harness';
+import { api, openApp, screenshot, until, type WebLab, withWebLabAndChromium } from './harness';
 import type { BenchRecord } from '@shared/bench';
 import type { EvalRecord } from '@shared/eval';
 
@@ -78,6 +78,7 @@ describe('safety-tiny benchmark in the Results view', () => {
       expect((await page.textContent(`[data-testid="cell-${e.id}-oracleSr"]`))!.trim()).toMatch(new RegExp(`^${pct(row.oracleSr).replace('.', '\\.')}`));
     }
     for (const label of ['Oracle Help', 'Oracle Harm', 'Oracle S.R.']) expect(await page.textContent('[data-testid="results-table"] thead')).toContain(label);
+    await screenshot(page, 'results-bench-session');
 
     // export while narrowed: just the session's rows, with its id and the oracle's numbers
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-results-csv"]')]);

@@ -3,7 +3,8 @@
  * stage sizes that run every stage of safety-tiny in seconds: benches:start → each grid row stored as a finished
  * evaluation of the session (evals:list by benchId, the CSV's bench and oracle columns) → benches:get done with the
  * grid; a running session and a queued one cancelled; a session whose work folder goes away marked failed with
- * the error; a non-empty work folder refused before any work.
+ * the error; a non-empty work folder refused before any work; the CLI's `bench safety-tiny --json` and
+ * `evals --bench` on the same path.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,6 +16,7 @@ import type { LabEvent } from '../../src-shared/events';
 import type { BenchRecord } from '../../src-shared/bench';
 import type { EvalRecord } from '../../src-shared/eval';
 import { tempDir } from '../unit/tmp';
+import { runCli } from '../unit/cli-main';
 
 const tmp = tempDir('dpo-lab-bench-sessions-');
 afterAll(() => tmp.cleanup());
@@ -180,6 +182,34 @@ describe('benchmark sessions', () => {
       lab.close();
     }
   }, 120_000);
+
+  it('lab bench safety-tiny --json goes through a session; lab evals --bench lists its rows', async () => {
+    const db = tmp.file('cli.db');
+    const r = await runCli(db, ['bench', 'safety-tiny', '--losses', 'dpo', '--budget', JSON.stringify(TINY), '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { seconds: number; benchId: number; rows: { loss: string; seed: number; oracleSr: number }[] };
+    expect(out.rows.map((x) => [x.loss, x.seed])).toEqual([
+      ['sft', 1],
+      ['dpo', 1],
+    ]);
+    expect(out.seconds).toBeGreaterThan(0);
+    // progress lines go to stderr, the JSON alone to stdout
+    expect(r.stderr).toContain(`safety-tiny: benchmark session ${out.benchId}`);
+    expect(r.stderr).toContain('seed 1/1 · loss 1 of 1 (dpo)');
+
+    const listed = await runCli(db, ['evals', '--bench', String(out.benchId), '--json']);
+    expect(listed.code, listed.stderr).toBe(0);
+    const evals = JSON.parse(listed.stdout) as { loss: string; benchId: number; oracleSr: { mean: number } }[];
+    expect(evals.map((e) => e.loss).sort()).toEqual(['dpo', 'sft']);
+    for (const e of evals) {
+      expect(e.benchId).toBe(out.benchId);
+      expect(e.oracleSr.mean).toBeCloseTo(out.rows.find((x) => x.loss === e.loss)!.oracleSr, 12);
+    }
+    expect(JSON.parse((await runCli(db, ['evals', '--bench', String(out.benchId + 1), '--json'])).stdout)).toEqual([]);
+    const bad = await runCli(db, ['evals', '--bench', 'x']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--bench: expected a whole number ≥ 1, got "x"');
+  }, 180_000);
 
   it('refuses a work folder that is not empty, naming the field, before any work', async () => {
     const lab = openLab('refuse.db');
