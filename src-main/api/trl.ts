@@ -2,6 +2,8 @@ import type { LabStore } from '../store';
 import type { CommandName, CommandOutputs, CommandParsed } from '@shared/contract';
 import { LlmConfigSchema } from '@shared/llm-config';
 import { LabError } from '@shared/errors';
+import { isLossName } from '@shared/losses';
+import { parseFormula } from '@shared/formula';
 
 type TrlCommand = Extract<CommandName, 'runs:exportTrl' | 'runs:importTrl'>;
 type TrlHandlers = { [C in TrlCommand]: (input: CommandParsed<C>) => CommandOutputs[C] | Promise<CommandOutputs[C]> };
@@ -29,7 +31,12 @@ export function trlHandlers(ctx: { store: LabStore }): TrlHandlers {
         const { labDataSplit, writeTrlJob } = await import('../trl/export-job');
         // the lab's exact split needs the data and the tokenizer; without them train.py splits by the seed
         const split = await labDataSplit(config).catch(() => null);
-        return writeTrlJob({ runId: id, config, out, split, overwrite });
+        // the saved formula losses go along, so the cluster job can try them too (one that no longer parses is left out)
+        const customLosses = store.customLosses
+          .list()
+          .filter((c) => !isLossName(c.name) && parseFormula(c.formula).ok)
+          .map(({ name, formula }) => ({ name, formula }));
+        return writeTrlJob({ runId: id, config, out, split, overwrite, customLosses });
       }),
     'runs:importTrl': ({ dir }) =>
       asInput(async () => {

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { TrlExportResult } from '@shared/trl-job';
 import { loraTargets, type LlmConfig, LORA_TARGETS_DEFAULT } from '@shared/llm-config';
-import { LOSSES_PY } from './losses-py';
+import { lossesPy } from './losses-py';
+import { lossLabel, type CustomLossSpec } from '@shared/losses';
 import { DATA_PY } from './data-py';
 import { trainPy, TRL_VERSION } from './train-py';
 import { accelerateConfigs, PINNED_REQUIREMENTS, readme, slurmScript } from './job-files';
@@ -36,20 +37,44 @@ function resolvedLoraTargets(config: LlmConfig): string[] {
     .filter(Boolean);
 }
 
+/** The run's own custom loss when its config chose one (`loss: 'custom'` with `customLoss`, issue 11). */
+export function runCustomLoss(config: { loss: string; customLoss?: CustomLossSpec | null }): CustomLossSpec | null {
+  if (config.loss !== 'custom') return null;
+  if (!config.customLoss) throw new Error('the run\'s loss is "custom" but its config has no customLoss (name and formula)');
+  return config.customLoss;
+}
+
+/** The custom losses written into dpo_lab_losses.py: the run's own first, then the others given (by name, once). */
+function exportedCustomLosses(config: LlmConfig, others: readonly CustomLossSpec[]): CustomLossSpec[] {
+  const own = runCustomLoss(config);
+  const all = own ? [own, ...others.filter((c) => c.name !== own.name)] : [...others];
+  return all.filter((c, i) => all.findIndex((d) => d.name === c.name) === i);
+}
+
 /**
  * Writes a self-contained TRL + Accelerate project for an LLM run into `out` (created; must be empty or absent
- * unless `overwrite`). `split` is the lab's train/held-out split when the caller could compute it.
+ * unless `overwrite`). `split` is the lab's train/held-out split when the caller could compute it; `customLosses`
+ * are saved formula losses to export beside the run's own (a custom run's formula is always exported).
  */
-export function writeTrlJob(o: { runId: number; config: LlmConfig; out: string; split: DataSplit | null; overwrite?: boolean }): TrlExportResult {
+export function writeTrlJob(o: {
+  runId: number;
+  config: LlmConfig;
+  out: string;
+  split: DataSplit | null;
+  overwrite?: boolean;
+  customLosses?: readonly CustomLossSpec[];
+}): TrlExportResult {
   const out = path.resolve(o.out);
   if (fs.existsSync(out)) {
     if (!fs.statSync(out).isDirectory()) throw new Error(`${out}: exists and is not a folder`);
     if (!o.overwrite && fs.readdirSync(out).length > 0) throw new Error(`${out}: folder is not empty (pass --overwrite to replace the job's files)`);
   }
+  // before anything is written: a formula that does not parse, or a name that clashes, stops the export
+  const losses = lossesPy(exportedCustomLosses(o.config, o.customLosses ?? []));
   const values: Record<string, unknown> = { ...o.config, loraTargets: resolvedLoraTargets(o.config) };
   delete values.threads; // a lab CPU setting with no meaning on a GPU cluster
   const files: Record<string, string> = {
-    'dpo_lab_losses.py': LOSSES_PY,
+    'dpo_lab_losses.py': losses,
     'dpo_lab_data.py': DATA_PY,
     'train.py': trainPy({ runId: o.runId, values }),
     [EXPORTED_CONFIG_FILE]: JSON.stringify({ source: 'dpo-lab export-trl', runId: o.runId, trlVersion: TRL_VERSION, config: o.config }, null, 2) + '\n',
@@ -57,7 +82,7 @@ export function writeTrlJob(o: { runId: number; config: LlmConfig; out: string; 
     'slurm.sh': slurmScript(o.runId),
     'README.md': readme({
       runId: o.runId,
-      loss: o.config.loss,
+      loss: lossLabel(o.config),
       model: o.config.model,
       data: o.config.data,
       finetune: o.config.finetune,

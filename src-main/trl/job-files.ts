@@ -1,14 +1,16 @@
-import { TRL_VERSION } from './train-py';
+import { TRL_COMMIT, TRL_VERSION } from './train-py';
 
 /**
  * The launch files of an exported TRL job: Accelerate configs, a SLURM example, pinned requirements and the README.
- * Versions are one set released together with TRL 0.13.0 (December 2024) and known to install side by side.
+ * TRL is pinned at the commit whose source train.py was checked against (TRL_COMMIT, version TRL_VERSION); the others are
+ * the releases of December 2024 around it (TRL's own floors, read in its setup.py: transformers>=4.46, accelerate>=0.34,
+ * datasets>=3.0). Installing them together has not been tried here (no PyPI).
  */
 export const PINNED_REQUIREMENTS = [
   'torch==2.5.1',
   'transformers==4.47.1',
   'accelerate==1.2.1',
-  `trl==${TRL_VERSION}`,
+  `trl @ git+https://github.com/huggingface/trl.git@${TRL_COMMIT}`,
   'peft==0.14.0',
   'datasets==3.2.0',
   'deepspeed==0.16.2',
@@ -128,16 +130,32 @@ differences if they do not fit.
 
 ## What was checked, and what was not
 
-- The loss: \`dpo_lab_losses.py\` and the tuple \`train.py\`'s \`dpo_loss\` returns (\`lab_dpo_loss\`: per-pair losses,
-  rewards, balance metrics) are tested by the lab against its own losses with PyTorch (values and gradients).
-- The DPOTrainer subclass and \`main()\` have not run against a real TRL where the job was exported: TRL,
-  transformers, datasets and peft could not be installed there. The TRL 0.13 API they use was checked against
-  public TRL sources and is checked again at launch (above); run a few steps on one GPU before a long job.
-- Accelerate configs follow the layout of TRL's \`examples/accelerate_configs\`; PEFT's \`LoraConfig\` field names
-  were read in PEFT's source.
-- TRL ${TRL_VERSION} truncates prompt + completion to \`max_length\` keeping the start, as the lab does; a pair whose
-  prompt alone fills it is left out of \`data_split.json\` as the lab leaves it out (without the split file, TRL keeps
-  such a pair, cut).
+Targets TRL **${TRL_VERSION}**, huggingface/trl commit \`${TRL_COMMIT}\` (pinned in \`requirements.txt\`): main a few
+weeks after the 0.13.0 release. TRL 0.13.0's own source could not be read where this job was written, so the pin is
+the nearest TRL whose source was read, rather than a release that was not.
+
+Checked statically, by reading that commit's \`trl/trainer/dpo_trainer.py\` and \`dpo_config.py\`:
+- \`dpo_loss(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps)\` returns
+  \`(losses, chosen_rewards, rejected_rewards)\` and is called once per batch by \`get_batch_loss_metrics(model, batch,
+  train_eval)\`, whose metrics (\`rewards/chosen|rejected|accuracies|margins\`, \`logps/*\`, \`logits/*\`, \`eval_\`-prefixed
+  in evaluation) go through \`store_metrics\` and \`log\` into \`trainer_state.json\`. The subclass adds the lab's
+  \`balance/log10_prob_ratio\` and \`balance/logp_grad_ratio\` to those metrics, so they are logged the same way.
+- \`DPOTrainer(model, ref_model, args, train_dataset, eval_dataset, processing_class, peft_config)\`; LoRA passes no
+  reference model (TRL uses the base with the adapter off), full fine-tuning passes one.
+- \`DPOConfig\` fields \`beta\`, \`loss_type\`, \`max_length\`, \`max_prompt_length\`, \`truncation_mode\` and transformers'
+  \`TrainingArguments\`; log-probs are summed over the completion (EOS appended, as the lab does) and prompt +
+  completion is cut to \`max_length\` keeping the start, as the lab does. A pair whose prompt alone fills it is left out
+  of \`data_split.json\` as the lab leaves it out (without the split file, TRL keeps such a pair, cut).
+- Accelerate configs follow the layout of TRL's \`examples/accelerate_configs\`; PEFT's \`LoraConfig\` field names were
+  read in PEFT's source.
+
+Tested by the lab with PyTorch: \`dpo_lab_losses.py\` (every loss, custom formulas included) and the tuple
+\`train.py\`'s \`dpo_loss\` returns, values and gradients against the lab's own losses; the data rows and the
+\`DPOConfig\`/\`LoraConfig\` arguments against the lab's values; every Python file compiles.
+
+Not run: TRL, transformers, datasets, peft and DeepSpeed could not be installed where the job was written, so the
+subclass and \`main()\` have never trained, and the pinned set was never installed together. train.py checks the
+installed TRL's API at launch (above); run a few steps on one GPU before a long job.
 
 ## Bring the results back
 
@@ -150,7 +168,7 @@ lab import-trl ./this-folder --json      # {"runId": ...}; run it again to add n
 The import reads \`log_history\` (train entries, and \`eval_\`-prefixed ones, by step) into a run of kind \`trl\`
 under the lab's metric names (\`loss\`, \`rewards/*\`, \`logps/*\`, \`balance/log10_prob_ratio\`,
 \`balance/logp_grad_ratio\`, \`eval_*\`, \`grad_norm\`, \`learning_rate\`), so it sits in the runs list and the compare
-view beside local runs. TensorBoard event files (\`runs/*/events.out.tfevents.*\`) are not read yet: keep
-\`trainer_state.json\` (written at every checkpoint and at the end).
+view beside local runs. TensorBoard event files (\`runs/*/events.out.tfevents.*\`) are not read (not implemented): keep
+\`trainer_state.json\` (written at every checkpoint and at the end); \`report_to\` is \`"none"\` in train.py.
 `;
 }

@@ -1,4 +1,6 @@
-import { LOSS_NAMES, type LossName } from '@shared/losses';
+import { isLossName, LOSS_NAMES, type CustomLossSpec, type LossName } from '@shared/losses';
+import { parseFormulaOrThrow } from '@shared/formula';
+import { formulaComment, programToPythonBody } from './formula-py';
 
 /**
  * The Python function that implements each registry loss in dpo_lab_losses.py. A Record over LossName, so a loss
@@ -18,16 +20,42 @@ const PY_FUNCTION: Readonly<Record<LossName, string>> = {
 
 const registryLines = LOSS_NAMES.map((n) => `    ${JSON.stringify(n)}: ${PY_FUNCTION[n]},`).join('\n');
 
+/** A custom loss's Python: comment with its formula, then the function written from its syntax tree. */
+function customLossPy(spec: CustomLossSpec, fnName: string): string {
+  const formula = parseFormulaOrThrow(spec.formula);
+  return [
+    `# custom loss ${JSON.stringify(spec.name)}, written from its formula:`,
+    ...formulaComment(spec.formula, ''),
+    `def ${fnName}(lw, ll, ref_w, ref_l, beta, clip, label_smoothing=0.0):`,
+    ...programToPythonBody(formula.program),
+  ].join('\n');
+}
+
 /**
  * dpo_lab_losses.py: the lab's losses (src-main/engine/losses) as plain PyTorch, op for op, with the same detached
- * factors (`.detach()` where the lab uses stopGradient), and the lab's balance diagnostics (diagnostics.ts).
- * Needs torch only. The test in test/unit/trl-export.test.ts checks values and autograd gradients against tfjs.
+ * factors (`.detach()` where the lab uses stopGradient), the lab's balance diagnostics (diagnostics.ts), and the
+ * given custom (formula) losses written from their parsed formulas. Needs torch only. test/unit/trl-export.test.ts
+ * checks values and autograd gradients against tfjs.
  */
-export const LOSSES_PY = `"""DPO Lab's preference losses as plain PyTorch functions (exported by \`lab export-trl\`).
+export function lossesPy(custom: readonly CustomLossSpec[] = []): string {
+  const seen = new Set<string>();
+  for (const c of custom) {
+    if (isLossName(c.name)) throw new Error(`custom loss ${JSON.stringify(c.name)} has the name of a built-in loss; rename it to export it`);
+    if (seen.has(c.name)) throw new Error(`two custom losses are named ${JSON.stringify(c.name)}`);
+    seen.add(c.name);
+  }
+  const fnNames = custom.map((_, i) => `custom_loss_${i + 1}`);
+  const customFunctions = custom.map((c, i) => customLossPy(c, fnNames[i]) + '\n\n').join('\n');
+  const customLines = custom.map((c, i) => `    ${JSON.stringify(c.name)}: ${fnNames[i]},`).join('\n');
+  return LOSSES_PY_HEAD + customFunctions + LOSSES_PY_REGISTRY.replace('%CUSTOM%', () => customLines) + LOSSES_PY_TAIL;
+}
+
+const LOSSES_PY_HEAD = `"""DPO Lab's preference losses as plain PyTorch functions (exported by \`lab export-trl\`).
 
 Every function takes per-pair sequence log-probs (any shape, elementwise) and returns per-pair losses with the
 same stop-gradients as the lab (losses.md): lw/ll are the policy's log-probs of the chosen/rejected response,
-ref_w/ref_l the reference model's. Needs torch only.
+ref_w/ref_l the reference model's. Needs torch only. LOSS_NAMES are the lab's built-in losses, CUSTOM_LOSS_NAMES
+the custom (formula) losses exported with this job, each written from its formula (shown above its function).
 
     from dpo_lab_losses import dpo_lab_loss
     losses = dpo_lab_loss("bdpo", lw, ll, ref_w, ref_l, beta=0.1, clip=0.5)
@@ -37,7 +65,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-__all__ = ["LOSS_NAMES", "dpo_lab_loss", "lab_metrics", "logp_grads"]
+__all__ = ["LOSS_NAMES", "CUSTOM_LOSS_NAMES", "dpo_lab_loss", "lab_metrics", "logp_grads"]
 
 
 def _neg_log_sigmoid_scaled(x, scale):
@@ -122,16 +150,61 @@ def hinge(lw, ll, ref_w, ref_l, beta, clip, label_smoothing=0.0):
     return F.relu(1.0 - _margin(lw, ll, ref_w, ref_l) * beta)
 
 
-LOSSES = {
+# ---------------------------------------------------------------------------------------------------------------
+# Custom (formula) losses, written from each formula's syntax tree with the lab's semantics (formula.ts): numbers
+# are lifted to tensors where an elementwise function needs one; min/max send the gradient to the first argument
+# on ties; parts made of numbers only stay floats, with JavaScript's answers where Python would raise.
+# ---------------------------------------------------------------------------------------------------------------
+def _lift(x, like):
+    return x if torch.is_tensor(x) else torch.tensor(float(x), dtype=like.dtype, device=like.device)
+
+
+def _maximum(a, b, like):
+    a, b = _lift(a, like), _lift(b, like)
+    return torch.where(a >= b, a, b)
+
+
+def _minimum(a, b, like):
+    a, b = _lift(a, like), _lift(b, like)
+    return torch.where(a <= b, a, b)
+
+
+def _num_div(a, b):
+    if b == 0:
+        return math.nan if (a == 0 or a != a) else math.copysign(math.inf, a) * math.copysign(1.0, b)
+    return a / b
+
+
+def _num_pow(a, b):
+    try:
+        return math.pow(a, b)
+    except OverflowError:
+        return math.inf
+    except (ValueError, ZeroDivisionError):
+        return math.inf if a == 0 else math.nan
+
+
+`;
+
+const LOSSES_PY_REGISTRY = `LOSSES = {
 ${registryLines}
 }
 LOSS_NAMES = tuple(LOSSES)
+CUSTOM_LOSSES = {
+%CUSTOM%
+}
+CUSTOM_LOSS_NAMES = tuple(CUSTOM_LOSSES)
+LOSSES.update(CUSTOM_LOSSES)
 
+
+`;
+
+const LOSSES_PY_TAIL = `
 
 def dpo_lab_loss(name, chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, beta, clip, label_smoothing=0.0):
     """Per-pair loss of the lab's loss \`name\` (same shape as the inputs)."""
     if name not in LOSSES:
-        raise ValueError("unknown loss %r; valid losses: %s" % (name, ", ".join(LOSS_NAMES)))
+        raise ValueError("unknown loss %r; valid losses: %s" % (name, ", ".join(LOSS_NAMES + CUSTOM_LOSS_NAMES)))
     return LOSSES[name](chosen_logps, rejected_logps, ref_chosen_logps.detach(), ref_rejected_logps.detach(), beta, clip, label_smoothing)
 
 

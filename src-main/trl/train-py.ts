@@ -5,27 +5,45 @@
  * and is tested with it (test/unit/trl-export.test.ts); TRL, transformers, datasets and peft cannot be installed
  * here, so the subclass has not been run against a real TRL.
  *
- * What the TRL-facing code was checked against (public sources read through the lab's reference library):
- * - huggingface/trl trl/trainer/dpo_trainer.py @ 9d58faa767ee18f52217b32b82d75807c8ce404a is the only version of
- *   that file readable at a known commit: the July-2023 DPOTrainer (about TRL 0.4.7/0.5: beta and max_length as
- *   trainer arguments, no DPOConfig, dpo_loss(policy_chosen_logps, policy_rejected_logps, reference_chosen_logps,
- *   reference_rejected_logps, reference_free) -> (losses, chosen_rewards, rejected_rewards) called from
- *   get_batch_metrics(model, batch, train_test), metrics named rewards_train/..., printed by log_metrics rather than
- *   written to log_history). Not pinned: its logs would not come back through trainer_state.json.
- * - TRL 0.13.0's own dpo_trainer.py could not be found at a known commit, so the 0.12+ API this file relies on
- *   (dpo_loss(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps), get_batch_loss_metrics(model,
- *   batch, train_eval) with eval_ prefixes, processing_class) is checked by train.py itself at launch against the
- *   installed TRL (trl_api_problems) before a model loads. huggingface/trl PR #2551 (merged 2025-01-10, after 0.13.0)
- *   shows 0.13's concatenated_forward truncating prompt + completion to max_length from the right (keeping the start,
- *   as the lab does) whatever truncation_mode says.
+ * What the TRL-facing code was checked against (public sources read through the lab's reference library, statically:
+ * nothing here imports TRL):
+ * - TRL 0.13.0 itself could not be read: the library holds no snapshot of huggingface/trl at the v0.13.0 tag, and
+ *   PyPI is out of reach here. The job therefore pins the nearest snapshot that could be read in full,
+ *   huggingface/trl @ TRL_COMMIT, whose trl/__init__.py says 0.14.0.dev0: main a few weeks after the 0.13.0 release
+ *   (December 2024), before PR #2551 (2025-01-10) made max_length truncation follow truncation_mode.
+ *   Read there, trl/trainer/dpo_trainer.py and dpo_config.py:
+ *   - DPOTrainer.__init__(model, ref_model, args, data_collator, train_dataset, eval_dataset, processing_class,
+ *     model_init, compute_metrics, callbacks, optimizers, preprocess_logits_for_metrics, peft_config); `tokenizer`
+ *     only through a deprecation shim; processing_class is required; ref_model together with peft_config is refused
+ *     unless force_use_ref_model; ref_model None without PEFT makes create_reference_model(model).
+ *   - dpo_loss(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps) -> (losses, chosen_rewards,
+ *     rejected_rewards), rewards = beta * (policy - reference) detached; called once per batch from
+ *     get_batch_loss_metrics(model, batch, train_eval) -> (losses.mean(), metrics), metrics named
+ *     {prefix}rewards/chosen|rejected|accuracies|margins, {prefix}logps/chosen|rejected, {prefix}logits/chosen|rejected
+ *     with prefix "eval_" for evaluation, each a gathered mean (.item()).
+ *   - compute_loss / prediction_step pass those metrics to store_metrics(metrics, train_eval); log() adds their means
+ *     to the logged dict and Trainer writes it to log_history (trainer_state.json). So extra keys returned by
+ *     get_batch_loss_metrics are logged under their own names: the subclass below adds the balance diagnostics there.
+ *   - concatenated_forward sums per-token log-probs over the completion (divides by length only for loss_type "ipo"),
+ *     cuts prompt + completion to max_length keeping the start whatever truncation_mode says; tokenize_row appends
+ *     EOS to each completion and cuts the prompt only when max_prompt_length is set (the lab does the same).
+ *   - DPOConfig fields: beta, loss_type, label_smoothing, max_length, max_prompt_length, max_completion_length,
+ *     truncation_mode ("keep_end" | "keep_start"), precompute_ref_log_probs, force_use_ref_model, ... over
+ *     transformers' TrainingArguments.
+ *   (huggingface/trl @ 61c7fa287dfc978ae1bc6837dc31689e7c4064c2, 0.17.0.dev0 by its setup.py, was readable too; only
+ *   its DPOTrainer.__init__ was read: the same arguments, the tokenizer shim gone. Not pinned.)
  * - huggingface/trl trl/models/modeling_base.py: create_reference_model raises under DeepSpeed ZeRO-3, hence the
  *   explicit reference model for full fine-tuning.
  * - huggingface/peft src/peft/tuners/lora/config.py @ 6b2556e6ff971c85b2b3d919ba7e67d41bf2c813: LoraConfig fields r,
  *   target_modules (None: PEFT's per-architecture default), lora_alpha, lora_dropout; task_type from PeftConfig.
+ * Nothing of TRL has run here: train.py checks the installed TRL's API at launch (trl_api_problems).
  */
 
-/** The TRL release the exported job is written against; requirements.txt pins it and train.py checks it. */
-export const TRL_VERSION = '0.13.0';
+/** The TRL source the job was checked against: huggingface/trl at this commit (its version string below). */
+export const TRL_COMMIT = 'ff145f4f23cbfc60b72eb5ae346ca6b965b2285b';
+
+/** trl.__version__ at TRL_COMMIT; requirements.txt pins the commit and train.py compares the installed version. */
+export const TRL_VERSION = '0.14.0.dev0';
 
 const TRAIN_PY_BODY = String.raw`
 
@@ -33,32 +51,43 @@ const TRAIN_PY_BODY = String.raw`
 # Torch-only part: the loss TRL's dpo_loss hands back, the settings TRL and PEFT receive, the rows it trains on.
 # The lab checks these with torch alone (test/unit/trl-export.test.ts); nothing here imports TRL.
 # ---------------------------------------------------------------------------------------------------------------
+def lab_loss_name(run):
+    """The dpo_lab_losses.py name of the run's loss: its custom loss's name when the run used a formula."""
+    if run["loss"] == "custom":
+        custom = run.get("customLoss") or {}
+        if "name" not in custom:
+            sys.exit('RUN["loss"] is "custom" but RUN has no customLoss (name and formula)')
+        return custom["name"]
+    return run["loss"]
+
+
 def lab_dpo_loss(run, beta, chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps):
     """What DpoLabTrainer.dpo_loss returns for a batch, and the lab's balance diagnostics of that batch.
 
     Inputs are TRL's per-pair summed sequence log-probs, shape (batch,). Returns ((losses, chosen_rewards,
-    rejected_rewards), metrics): per-pair losses of the lab's loss RUN["loss"] (dpo_lab_losses.py) and the implicit
+    rejected_rewards), metrics): per-pair losses of the run's loss (dpo_lab_losses.py) and the implicit
     rewards beta * (policy - reference), detached, the tuple TRL's dpo_loss returns; metrics are 0-d tensors.
     """
     device = chosen_logps.device
     lw, ll = chosen_logps, rejected_logps.to(device)
     ref_w, ref_l = ref_chosen_logps.to(device), ref_rejected_logps.to(device)
     clip, smoothing = run["clip"], run["labelSmoothing"]
-    losses = dpo_lab_loss(run["loss"], lw, ll, ref_w, ref_l, beta, clip, smoothing)
+    name = lab_loss_name(run)
+    losses = dpo_lab_loss(name, lw, ll, ref_w, ref_l, beta, clip, smoothing)
     chosen_rewards = beta * (lw - ref_w).detach()
     rejected_rewards = beta * (ll - ref_l).detach()
-    metrics = lab_metrics(run["loss"], lw, ll, ref_w, ref_l, beta, clip, smoothing)
+    metrics = lab_metrics(name, lw, ll, ref_w, ref_l, beta, clip, smoothing)
     return (losses, chosen_rewards, rejected_rewards), metrics
 
 
 def dpo_config_kwargs(run, out_dir, has_eval, cuda, bf16):
     """DPOConfig's arguments for the run (field names of TRL %TRL%'s DPOConfig and transformers' TrainingArguments).
 
-    loss_type stays "sigmoid": TRL 0.13's concatenated_forward divides log-probs by length only for its own "ipo",
+    loss_type stays "sigmoid": TRL's concatenated_forward divides log-probs by length only for its own "ipo",
     so dpo_loss sees summed log-probs, as the lab's losses do. max_prompt_length None: TRL does not cut prompts (the
     lab drops a pair whose prompt fills maxLength; data_split.json leaves those out). max_length cuts
     prompt + completion keeping the start, as the lab's maxLength does; truncation_mode says so for releases that
-    read it (0.13 truncates right whatever it says).
+    read it (%TRL% truncates right whatever it says).
     """
     return dict(
         output_dir=out_dir,
@@ -257,6 +286,8 @@ export function pyLiteral(v: unknown, indent = ''): string {
 /** train.py for one run: header, imports, RUN (the run's settings, LoRA targets resolved), then the fixed body. */
 export function trainPy(run: { runId: number; values: Record<string, unknown> }): string {
   const head = `"""Train lab run ${run.runId} with Hugging Face TRL ${TRL_VERSION} + Accelerate (exported by \`lab export-trl\`).
+
+TRL is pinned in requirements.txt at huggingface/trl commit ${TRL_COMMIT}, the source this file was checked against.
 
 Launch: accelerate launch --config_file accelerate/one_gpu.yaml train.py   (see README.md)
 The loss is the lab's own (dpo_lab_losses.py); logs land in output/trainer_state.json under the lab's metric names.

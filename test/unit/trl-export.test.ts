@@ -13,9 +13,12 @@ import { LOSSES } from '../../src-main/engine/losses/registry';
 import { lossAndLogpGrads, standardMetrics } from '../../src-main/engine/losses/diagnostics';
 import { loadPreferenceFile } from '../../src-main/engine/llm/data';
 import { LOSS_NAMES } from '@shared/losses';
+import { BUILTIN_CDPO_LABEL_SMOOTHING, BUILTIN_FORMULAS, parseFormulaOrThrow } from '@shared/formula';
+import { formulaPerPair } from '../../src-main/engine/losses/formula';
 import { LlmConfigSchema } from '@shared/llm-config';
-import { labDataSplit, writeTrlJob } from '../../src-main/trl/export-job';
-import { TRL_VERSION } from '../../src-main/trl/train-py';
+import { labDataSplit, runCustomLoss, writeTrlJob } from '../../src-main/trl/export-job';
+import { lossesPy } from '../../src-main/trl/losses-py';
+import { TRL_COMMIT, TRL_VERSION } from '../../src-main/trl/train-py';
 import { importTrlJob, parseTrainerState } from '../../src-main/trl/import-job';
 import { LabStore } from '../../src-main/store';
 import { writeTinyModel } from '../support/tiny-models';
@@ -63,11 +66,29 @@ const HYPERS = [
   { beta: 2, clip: 1.5, label_smoothing: 0 },
 ];
 
-function writeJob(name: string, config: Record<string, unknown>, split: Parameters<typeof writeTrlJob>[0]['split'] = null) {
+type CustomLosses = Parameters<typeof writeTrlJob>[0]['customLosses'];
+
+function writeJob(name: string, config: Record<string, unknown>, split: Parameters<typeof writeTrlJob>[0]['split'] = null, customLosses?: CustomLosses) {
   const out = tmp.file(name);
   const parsed = LlmConfigSchema.parse(config);
-  return { out, config: parsed, result: writeTrlJob({ runId: 7, config: parsed, out, split }) };
+  return { out, config: parsed, result: writeTrlJob({ runId: 7, config: parsed, out, split, customLosses }) };
 }
+
+// Custom formulas for the export: sg, named sub-expressions (one a plain number), every function, number-only parts
+// folded in Python, a power of a tensor and of a number. Kinks (max, clip) are away from PAIRS for both HYPERS.
+const CUSTOM_FORMULAS = [
+  {
+    name: 'soft-weighted',
+    formula: 'h = (logp_w - ref_w) - (logp_l - ref_l)\nw = sg(sigmoid(-beta * h))\n-w * logsigmoid(beta * h) + 0.5 * softplus(ref_l - logp_l)',
+  },
+  { name: 'scaled chosen grad', formula: 'z = logp_w - sg(logp_w)  # value 0, gradient 1\n-logsigmoid(beta * (3 * z + (logp_w - ref_w) - (logp_l - ref_l)))' },
+  {
+    name: 'kitchen sink',
+    formula:
+      'd = clip(logp_w - logp_l, -clip, clip)\nk = 2 ^ beta / (1 + clip)\nmax(0, 1 - beta * d) + 0.1 * abs(logp_l - ref_l)^1.5 + k * exp(logp_w - ref_w) - log(1 + exp(logp_l)) + min(logp_w, sg(logp_l))',
+  },
+  { name: 'constant-heavy', formula: 'c = exp(-1) + log(2)\nc * (logp_w - logp_l - 1)^2' },
+];
 
 describe.skipIf(!hasTorch)('dpo_lab_losses.py against the lab (python3-torch)', () => {
   const job = writeJob('losses-job', { model: '/m', data: '/d.jsonl' });
@@ -98,6 +119,72 @@ print(json.dumps(out))`,
     // the stop-gradients matter: nbDPO's value is DPO's, its chosen gradient is not
     expect(py['nbdpo-asymm'].loss).toEqual(py.dpo.loss);
     expect(py['nbdpo-asymm'].grad_w[0]).not.toBeCloseTo(py.dpo.grad_w[0], 6);
+  });
+
+  it.each(HYPERS)('custom formulas: torch written from the syntax tree equals the lab (tfjs formulaPerPair), values and gradients to 1e-6 (%o)', (h) => {
+    const customJob = writeJob(`custom-job-${h.beta}`, { model: '/m', data: '/d.jsonl' }, null, CUSTOM_FORMULAS);
+    const py = pyJson(
+      customJob.out,
+      `import torch
+from dpo_lab_losses import CUSTOM_LOSS_NAMES, dpo_lab_loss
+p = ${JSON.stringify({ ...PAIRS, ...h })}
+out = {"names": list(CUSTOM_LOSS_NAMES)}
+for name in CUSTOM_LOSS_NAMES:
+    t = lambda k: torch.tensor(p[k], dtype=torch.float32)
+    lw, ll = t("logp_w").requires_grad_(True), t("logp_l").requires_grad_(True)
+    loss = dpo_lab_loss(name, lw, ll, t("ref_w"), t("ref_l"), p["beta"], p["clip"])
+    loss.sum().backward()
+    out[name] = {"loss": loss.tolist(), "grad_w": lw.grad.tolist(), "grad_l": ll.grad.tolist()}
+print(json.dumps(out))`,
+    ) as { names: string[] } & Record<string, Record<'loss' | 'grad_w' | 'grad_l', number[]>>;
+    expect(py.names).toEqual(CUSTOM_FORMULAS.map((c) => c.name));
+    const refW = tf.tensor1d(PAIRS.ref_w);
+    const refL = tf.tensor1d(PAIRS.ref_l);
+    for (const { name, formula } of CUSTOM_FORMULAS) {
+      const f = parseFormulaOrThrow(formula);
+      const hyper = { beta: h.beta, clip: h.clip, labelSmoothing: 0 };
+      const lossOf = (lw: tf.Tensor, ll: tf.Tensor) => formulaPerPair(f, { lw, ll, refW, refL }, hyper);
+      const loss = lossOf(tf.tensor1d(PAIRS.logp_w), tf.tensor1d(PAIRS.logp_l));
+      const [gw, gl] = tf.grads((lw: tf.Tensor, ll: tf.Tensor) => lossOf(lw, ll).sum())([tf.tensor1d(PAIRS.logp_w), tf.tensor1d(PAIRS.logp_l)]);
+      const lab = { loss: Array.from(loss.dataSync()), grad_w: Array.from(gw.dataSync()), grad_l: Array.from(gl.dataSync()) };
+      for (const field of ['loss', 'grad_w', 'grad_l'] as const)
+        lab[field].forEach((v, i) => {
+          const got = py[name][field][i];
+          expect(Number.isFinite(v), `${name} ${field}[${i}] is finite in the lab`).toBe(true);
+          expect(Math.abs(got - v), `${name} ${field}[${i}]: torch ${got}, lab ${v}`).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(v)));
+        });
+      tf.dispose([loss, gw, gl]);
+    }
+    // sg matters: 'scaled chosen grad' has DPO's value and 4x its chosen gradient
+    const dpo = inspectLosses({ ...PAIRS, ...h, losses: ['dpo'] }).dpo;
+    py['scaled chosen grad'].loss.forEach((v, i) => expect(v).toBeCloseTo(dpo.loss[i], 5));
+    py['scaled chosen grad'].grad_w.forEach((v, i) => expect(v).toBeCloseTo(4 * dpo.grad_w[i], 5));
+    tf.dispose([refW, refL]);
+  });
+
+  it.each(HYPERS)('the nine built-in losses exported as formulas equal the hand-written torch losses (%o)', (h) => {
+    const asFormulas = LOSS_NAMES.map((n) => ({ name: `formula:${n}`, formula: BUILTIN_FORMULAS[n] }));
+    const builtinJob = writeJob(`builtin-formulas-${h.beta}`, { model: '/m', data: '/d.jsonl' }, null, asFormulas);
+    const py = pyJson(
+      builtinJob.out,
+      `import torch
+from dpo_lab_losses import LOSS_NAMES, dpo_lab_loss
+p = ${JSON.stringify({ ...PAIRS, ...h })}
+out = {}
+for name in LOSS_NAMES:
+    eps = ${BUILTIN_CDPO_LABEL_SMOOTHING} if name == "cdpo" else 0.0  # the formula's own ε
+    got = []
+    for which in (name, "formula:" + name):
+        t = lambda k: torch.tensor(p[k], dtype=torch.float64)
+        lw, ll = t("logp_w").requires_grad_(True), t("logp_l").requires_grad_(True)
+        loss = dpo_lab_loss(which, lw, ll, t("ref_w"), t("ref_l"), p["beta"], p["clip"], eps)
+        loss.sum().backward()
+        got.append(torch.stack([loss.detach(), lw.grad, ll.grad]))
+    out[name] = (got[0] - got[1]).abs().max().item()
+print(json.dumps(out))`,
+    ) as Record<string, number>;
+    expect(Object.keys(py).sort()).toEqual([...LOSS_NAMES].sort());
+    for (const name of LOSS_NAMES) expect(py[name], name).toBeLessThanOrEqual(1e-12);
   });
 
   it("lab_metrics gives the lab's balance diagnostics for each loss", () => {
@@ -190,8 +277,11 @@ describe.skipIf(!hasPython)('the exported job', () => {
     expect(train).toMatch(/def dpo_loss\(self, chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps/);
 
     const req = fs.readFileSync(path.join(out, 'requirements.txt'), 'utf8').trim().split('\n');
-    expect(req).toContain(`trl==${TRL_VERSION}`);
-    for (const line of req) expect(line).toMatch(/^[a-z0-9-]+==\d+\.\d+\.\d+$/);
+    // TRL at the commit train.py was checked against; everything else an exact release
+    expect(req).toContain(`trl @ git+https://github.com/huggingface/trl.git@${TRL_COMMIT}`);
+    expect(TRL_COMMIT).toMatch(/^[0-9a-f]{40}$/);
+    for (const line of req.filter((l) => !l.startsWith('trl @'))) expect(line).toMatch(/^[a-z0-9-]+==\d+\.\d+\.\d+$/);
+    expect(fs.readFileSync(path.join(out, 'README.md'), 'utf8')).toContain(`huggingface/trl commit \`${TRL_COMMIT}\``);
     const yaml = (n: string) => fs.readFileSync(path.join(out, 'accelerate', n), 'utf8');
     expect(yaml('one_gpu.yaml')).toMatch(/num_processes: 1\n/);
     expect(yaml('multi_gpu_ddp.yaml')).toMatch(/distributed_type: MULTI_GPU/);
@@ -328,6 +418,35 @@ print(json.dumps(out))`,
     }
   });
 
+  it("a custom run's train.py trains on its formula: lab_dpo_loss uses the run's custom loss by name", () => {
+    const customJob = writeJob('train-custom-job', { model: '/m', data: '/d.jsonl' }, null, CUSTOM_FORMULAS);
+    const h = HYPERS[1];
+    const py = pyJson(
+      customJob.out,
+      `import torch, train
+from dpo_lab_losses import dpo_lab_loss
+p = ${JSON.stringify({ ...PAIRS, ...h })}
+t = lambda k: torch.tensor(p[k], dtype=torch.float32)
+run = dict(train.RUN, loss="custom", customLoss={"name": "soft-weighted", "formula": "(its formula)"}, clip=p["clip"], labelSmoothing=0.0)
+(losses, cr, rr), metrics = train.lab_dpo_loss(run, p["beta"], t("logp_w"), t("logp_l"), t("ref_w"), t("ref_l"))
+direct = dpo_lab_loss("soft-weighted", t("logp_w"), t("logp_l"), t("ref_w"), t("ref_l"), p["beta"], p["clip"])
+try:
+    train.lab_loss_name(dict(train.RUN, loss="custom", customLoss=None))
+    missing = None
+except SystemExit as e:
+    missing = str(e)
+print(json.dumps({"name": train.lab_loss_name(run), "builtin": train.lab_loss_name(dict(train.RUN, loss="ipo")),
+                  "same": torch.equal(losses, direct), "metrics": sorted(metrics), "missing": missing}))`,
+    );
+    expect(py).toEqual({
+      name: 'soft-weighted',
+      builtin: 'ipo',
+      same: true,
+      metrics: ['balance/log10_prob_ratio', 'balance/logp_grad_ratio'],
+      missing: 'RUN["loss"] is "custom" but RUN has no customLoss (name and formula)',
+    });
+  });
+
   it("hands DPOConfig and LoraConfig the run's values and trains on the lab's split", async () => {
     const model = tmp.file('train-py-model');
     writeTinyModel(model, { arch: 'gpt2' });
@@ -406,9 +525,9 @@ print(json.dumps({"config": cfg, "lora": train.lora_config_kwargs(train.RUN), "f
     expect(got.chat_row).toMatchObject({ prompt: [{ role: 'user' }], chosen: [{ role: 'assistant' }], rejected: [{ role: 'assistant' }] });
   });
 
-  it("stops at launch on a TRL whose API is not 0.13's: the July-2023 DPOTrainer's signatures (trl @ 9d58faa) are refused by name", () => {
-    // The classes are the signatures read in huggingface/trl's dpo_trainer.py (9d58faa) and the 0.12+ ones train.py
-    // overrides; only their signatures and source matter to trl_api_problems, which gets them as arguments.
+  it("passes the checked TRL's signatures (trl @ TRL_COMMIT) and stops on the July-2023 DPOTrainer's (trl @ 9d58faa), by name", () => {
+    // The classes carry the signatures read in huggingface/trl's trl/trainer/dpo_trainer.py at those two commits;
+    // only their signatures and source matter to trl_api_problems, which gets them as arguments.
     const got = pyJson(
       job.out,
       `import dataclasses, train
@@ -420,12 +539,17 @@ class Trainer2023:
     def get_batch_metrics(self, model, batch, train_test="train"):
         return self.dpo_loss(None, None, None, None)
 class Trainer013:
-    def __init__(self, model=None, ref_model=None, args=None, train_dataset=None, eval_dataset=None, processing_class=None, peft_config=None):
+    def __init__(self, model=None, ref_model=None, args=None, data_collator=None, train_dataset=None, eval_dataset=None,
+                 processing_class=None, model_init=None, compute_metrics=None, callbacks=None, optimizers=(None, None),
+                 preprocess_logits_for_metrics=None, peft_config=None):
         pass
     def dpo_loss(self, chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps):
         pass
     def get_batch_loss_metrics(self, model, batch, train_eval="train"):
-        return self.dpo_loss(None, None, None, None)
+        model_output = {}
+        losses, chosen_rewards, rejected_rewards = self.dpo_loss(
+            model_output["chosen_logps"], model_output["rejected_logps"], None, None
+        )
 kw = train.dpo_config_kwargs(train.RUN, "/out", False, False, False)
 Full = dataclasses.make_dataclass("Full", list(kw))
 Short = dataclasses.make_dataclass("Short", [k for k in kw if k not in ("max_prompt_length", "eval_strategy")])
@@ -465,6 +589,33 @@ print(json.dumps({n: yaml.safe_load(open(os.path.join("accelerate", n))) for n i
       });
     }
     expect(got['deepspeed_zero3.yaml'].deepspeed_config).toMatchObject({ zero3_save_16bit_model: true });
+  });
+});
+
+describe('custom losses in the export', () => {
+  it("refuses a formula that does not parse, a built-in's name, or a custom run without its formula, before writing anything", () => {
+    expect(() => lossesPy([{ name: 'bad', formula: '-logsigmoid(beta * (logp_w - ))' }])).toThrow(/invalid loss formula: .*\(at character \d+\)/);
+    expect(() => lossesPy([{ name: 'dpo', formula: 'logp_w' }])).toThrow('custom loss "dpo" has the name of a built-in loss; rename it to export it');
+    expect(() =>
+      lossesPy([
+        { name: 'x', formula: 'logp_w' },
+        { name: 'x', formula: 'logp_l' },
+      ]),
+    ).toThrow('two custom losses are named "x"');
+    const out = tmp.file('bad-formula-job');
+    expect(() => writeJob('bad-formula-job', { model: '/m', data: '/d.jsonl' }, null, [{ name: 'bad', formula: 'sg(' }])).toThrow(/invalid loss formula/);
+    expect(fs.existsSync(out)).toBe(false);
+    expect(runCustomLoss({ loss: 'dpo' })).toBeNull();
+    expect(runCustomLoss({ loss: 'custom', customLoss: { name: 'a', formula: 'logp_w' } })).toEqual({ name: 'a', formula: 'logp_w' });
+    expect(() => runCustomLoss({ loss: 'custom' })).toThrow('config has no customLoss');
+  });
+
+  it('writes each custom loss once, named, with its formula as a comment above the function written from it', () => {
+    const py = lossesPy(CUSTOM_FORMULAS);
+    for (const c of CUSTOM_FORMULAS) expect(py).toContain(`# custom loss ${JSON.stringify(c.name)}, written from its formula:\n# ${c.formula.split('\n')[0]}`);
+    expect(py).toMatch(/f_w = torch\.sigmoid\(\(\(-beta\) \* f_h\)\)\.detach\(\)/);
+    // nothing in a formula's comment can end the Python comment it is copied into
+    expect(lossesPy([{ name: 'c', formula: 'logp_w # """ \u0000 x\u000b' }])).toMatch(/^# logp_w # """ {2}x$/m);
   });
 });
 
