@@ -5,7 +5,7 @@ import type { BinaryOp, Expr, FormulaFunction, FormulaVar, Program } from '@shar
  * syntax tree node by node with the semantics of the lab's tfjs compiler (src-main/engine/losses/formula.ts):
  * sg(x) is x.detach(), min/max/clip send the gradient where tfjs does (ties to the first argument), parts that use
  * only numbers (beta, clip, constants) stay Python floats as the lab folds them in JS, and the result has the
- * inputs' shape. The helpers it calls (_lift, _minimum, _maximum, _num_div, _num_pow) are in LOSSES_PY.
+ * inputs' shape. The helpers it calls (_lift, _minimum, _maximum, _num_div, _num_pow) are in the same file (losses-py.ts).
  */
 
 /** Python names of the formula's inputs, the parameters of every loss function in dpo_lab_losses.py. */
