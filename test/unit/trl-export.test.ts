@@ -419,7 +419,10 @@ print(json.dumps(out))`,
   });
 
   it("a custom run's train.py trains on its formula: lab_dpo_loss uses the run's custom loss by name", () => {
-    const customJob = writeJob('train-custom-job', { model: '/m', data: '/d.jsonl' }, null, CUSTOM_FORMULAS);
+    // a run whose config chose a formula (loss 'custom'), exported with the saved losses beside it (its own name first)
+    const [own, ...saved] = CUSTOM_FORMULAS;
+    const customJob = writeJob('train-custom-job', { model: '/m', data: '/d.jsonl', loss: 'custom', customLoss: own }, null, [...saved, own]);
+    expect(fs.readFileSync(path.join(customJob.out, 'README.md'), 'utf8')).toContain(`Loss **${own.name}**`);
     const h = HYPERS[1];
     const py = pyJson(
       customJob.out,
@@ -427,7 +430,9 @@ print(json.dumps(out))`,
 from dpo_lab_losses import dpo_lab_loss
 p = ${JSON.stringify({ ...PAIRS, ...h })}
 t = lambda k: torch.tensor(p[k], dtype=torch.float32)
-run = dict(train.RUN, loss="custom", customLoss={"name": "soft-weighted", "formula": "(its formula)"}, clip=p["clip"], labelSmoothing=0.0)
+from dpo_lab_losses import CUSTOM_LOSS_NAMES
+assert train.RUN["loss"] == "custom" and train.RUN["customLoss"]["name"] == "soft-weighted", train.RUN
+run = dict(train.RUN, clip=p["clip"], labelSmoothing=0.0)
 (losses, cr, rr), metrics = train.lab_dpo_loss(run, p["beta"], t("logp_w"), t("logp_l"), t("ref_w"), t("ref_l"))
 direct = dpo_lab_loss("soft-weighted", t("logp_w"), t("logp_l"), t("ref_w"), t("ref_l"), p["beta"], p["clip"])
 try:
@@ -435,10 +440,11 @@ try:
     missing = None
 except SystemExit as e:
     missing = str(e)
-print(json.dumps({"name": train.lab_loss_name(run), "builtin": train.lab_loss_name(dict(train.RUN, loss="ipo")),
+print(json.dumps({"names": list(CUSTOM_LOSS_NAMES), "name": train.lab_loss_name(run), "builtin": train.lab_loss_name(dict(train.RUN, loss="ipo")),
                   "same": torch.equal(losses, direct), "metrics": sorted(metrics), "missing": missing}))`,
     );
     expect(py).toEqual({
+      names: CUSTOM_FORMULAS.map((c) => c.name),
       name: 'soft-weighted',
       builtin: 'ipo',
       same: true,
