@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { LOSS_NAMES, unknownLossMessage, type LossName } from './losses';
 import { TRL_LOSS_TYPES, type TrlLossType } from './trl';
+import { CustomLossFormulaSchema } from './custom-losses';
 
 /** Names `losses` takes: the lab's own, and TRL's loss_type names (trl.ts; resolved with label_smoothing). */
 const INSPECT_LOSS_NAMES = [...new Set<string>([...LOSS_NAMES, ...TRL_LOSS_TYPES])] as [LossName | TrlLossType, ...(LossName | TrlLossType)[]];
@@ -35,6 +36,11 @@ export const LossInspectInputSchema = z
       .array(z.enum(INSPECT_LOSS_NAMES, { error: (iss) => `${unknownLossMessage(String(iss.input))} (or TRL's ${TRL_LOSS_TYPES.join(', ')})` }))
       .min(1, `must name at least one loss (omit it for all: ${LOSS_NAMES.join(', ')})`)
       .optional(),
+    /**
+     * A loss formula (src-shared/formula), reported under "custom". With a formula and no `losses`, only the
+     * formula is computed; name losses as well to get them beside it.
+     */
+    formula: CustomLossFormulaSchema.optional(),
   })
   .superRefine((v, ctx) => {
     const n = v.logp_w.length;

@@ -1,28 +1,14 @@
 import type { Command } from 'commander';
 import { LlmConfigSchema } from '@shared/llm-config';
-import { isLossName, unknownLossMessage, type LossName } from '@shared/losses';
 import { EXIT } from '@shared/errors';
-import { canonicalLossName } from '@shared/trl';
 import { addSchemaOptions, CliInputError, valuesFromFlags } from './options';
+import { addCustomLossOptions, checkedFormula, customLossFromFlags, lossChoiceList, lossesWithCustom } from './custom-loss-flags';
 import { call, openComputeLab, openLab, print, waitForRuns, type GlobalOpts } from './common';
 
 function runIdFlag(flag: string, v: string): number {
   const n = Number(v);
   if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n <= 0) throw new CliInputError(`${flag}: expected a run id, got "${v}"`);
   return n;
-}
-
-/** `--loss dpo,bdpo` (or TRL's names): one run per loss. */
-export function lossList(v: unknown, labelSmoothing: number): LossName[] | undefined {
-  if (typeof v !== 'string') return undefined;
-  const names = v
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map((s) => canonicalLossName(s, labelSmoothing));
-  for (const n of names) if (!isLossName(n)) throw new CliInputError(`--loss: ${unknownLossMessage(n)}`);
-  if (!names.length) throw new CliInputError('--loss: give at least one loss');
-  return [...new Set(names)] as LossName[];
 }
 
 const fmt = (v: number | undefined) => (v === undefined ? '—' : Math.abs(v) >= 1000 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : v.toFixed(4));
@@ -50,21 +36,25 @@ async function waitAndReport(g: GlobalOpts, lab: ReturnType<typeof openLab>, run
 /** The LLM lab's commands: run llm, resume, export-model, logps, score, model and dataset inspection. */
 export function registerLlmCommands(program: Command, run: Command): void {
   addSchemaOptions(
-    run
-      .command('llm')
-      .description('fine-tune a local Hugging Face model on preference data with a DPO-family loss (LoRA or full)')
-      .option('--full', 'fine-tune every weight instead of LoRA adapters')
-      .option('--name <name>', 'run name'),
+    addCustomLossOptions(
+      run
+        .command('llm')
+        .description('fine-tune a local Hugging Face model on preference data with a DPO-family loss (LoRA or full)')
+        .option('--full', 'fine-tune every weight instead of LoRA adapters')
+        .option('--name <name>', 'run name'),
+    ),
     // `finetune` is --full's job; --loss takes a list, so it is parsed here
     LlmConfigSchema,
     ['finetune'],
   ).action(async (flags: Record<string, unknown>, cmd: Command) => {
     const g = cmd.optsWithGlobals<GlobalOpts>();
-    const losses = lossList(flags.loss, Number(flags.labelSmoothing ?? 0));
-    const config = valuesFromFlags(LlmConfigSchema, { ...flags, loss: losses?.[0] });
-    if (flags.full) config.finetune = 'full';
+    const listed = lossChoiceList(flags.loss, Number(flags.labelSmoothing ?? 0));
+    if (typeof flags.lossFormula === 'string') checkedFormula('--loss-formula', flags.lossFormula);
     const lab = openLab(g);
     try {
+      const { losses, loss } = lossesWithCustom(listed, await customLossFromFlags(lab, flags));
+      const config = { ...valuesFromFlags(LlmConfigSchema, { ...flags, loss: loss.loss === 'custom' ? undefined : loss.loss }), ...loss };
+      if (flags.full) config.finetune = 'full';
       const { runIds } = await call(lab, 'runs:start', { kind: 'llm', config, losses, name: flags.name });
       await waitAndReport(g, lab, runIds);
     } finally {

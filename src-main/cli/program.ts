@@ -12,14 +12,15 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { startWebServer } from '../server/server';
 import { BACKEND_PREFERENCES } from '@shared/backends';
-import { SyntheticConfigSchema } from '@shared/synthetic-config';
+import { SyntheticConfigSchema, type SyntheticConfig } from '@shared/synthetic-config';
 import { EXIT, EXIT_CODE } from '@shared/errors';
 import { addSchemaOptions, CliInputError, valuesFromFlags } from './options';
 import { call, CliCommandError, lifecycle, openComputeLab, openLab, print, readInput, reportFailure, type GlobalOpts } from './common';
 export { lifecycle } from './common';
 import { registerSyntheticLabCommands } from './synthetic-commands';
 import { registerEvalCommands } from './eval-commands';
-import { lossList, registerLlmCommands } from './llm-commands';
+import { registerLlmCommands } from './llm-commands';
+import { addCustomLossOptions, checkedFormula, customLossFromFlags, lossChoiceList, lossesWithCustom } from './custom-loss-flags';
 import { exitCodeOf, outcomesText, readDatasetFile, runSyntheticSideBySide } from './run-synthetic';
 import { runsTable } from './runs-table';
 import { registerFigure2Command } from './figure2';
@@ -46,22 +47,29 @@ export function buildProgram(): Command {
 
   const run = program.command('run').description('start a run and wait for it');
   addSchemaOptions(
-    run
-      .command('synthetic')
-      .description("the paper's toy experiment (20 prompts × 20 responses); --loss dpo,bdpo trains losses side by side")
-      .option('--dataset <file>', 'train on this dataset file (JSON, synthetic.md format)')
-      .option('--export-dataset <file>', 'write the dataset the run used to this file')
-      .option('--name <name>', 'run name'),
+    addCustomLossOptions(
+      run
+        .command('synthetic')
+        .description("the paper's toy experiment (20 prompts × 20 responses); --loss dpo,bdpo trains losses side by side")
+        .option('--dataset <file>', 'train on this dataset file (JSON, synthetic.md format)')
+        .option('--export-dataset <file>', 'write the dataset the run used to this file')
+        .option('--name <name>', 'run name'),
+    ),
     SyntheticConfigSchema,
   ).action(async (flags: Record<string, unknown>, cmd: Command) => {
     const g = cmd.optsWithGlobals<GlobalOpts>();
     // --loss takes a list (dpo,bdpo: one run per loss, side by side) and TRL's loss_type names (sigmoid: dpo, or
-    // cdpo when --label-smoothing > 0); runs store ours.
-    const losses = lossList(flags.loss, Number(flags.labelSmoothing ?? 0));
-    const config = valuesFromFlags(SyntheticConfigSchema, { ...flags, loss: losses?.[0] });
+    // cdpo when --label-smoothing > 0); runs store ours. --loss-formula adds a custom (formula) loss run.
+    const listed = lossChoiceList(flags.loss, Number(flags.labelSmoothing ?? 0));
+    if (typeof flags.lossFormula === 'string') checkedFormula('--loss-formula', flags.lossFormula);
     const dataset = typeof flags.dataset === 'string' ? readDatasetFile(flags.dataset) : undefined;
     const lab = openLab(g);
     try {
+      const { losses, loss } = lossesWithCustom(listed, await customLossFromFlags(lab, flags));
+      const config = {
+        ...valuesFromFlags(SyntheticConfigSchema, { ...flags, loss: loss.loss === 'custom' ? undefined : loss.loss }),
+        ...loss,
+      } as SyntheticConfig;
       const outs = await runSyntheticSideBySide(lab, { config, losses, dataset, name: flags.name as string | undefined });
       if (typeof flags.exportDataset === 'string') {
         const ds = await call(lab, 'runs:datasetFile', { id: outs[0].runId });
@@ -167,8 +175,10 @@ export function buildProgram(): Command {
     .command('loss')
     .description("per-pair losses and ∂L/∂logp for given log-probs, through the trainer's own code")
     .requiredOption('--input <file>', 'JSON file, or - for stdin')
-    .action(async (flags: { input: string }, cmd: Command) => {
+    .option('--formula <expr>', 'a loss formula, reported as "custom" (alone, unless the input names losses)')
+    .action(async (flags: { input: string; formula?: string }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOpts>();
+      const formula = flags.formula === undefined ? undefined : checkedFormula('--formula', flags.formula);
       const { text, source } = readInput(flags.input);
       let input: unknown;
       try {
@@ -176,6 +186,7 @@ export function buildProgram(): Command {
       } catch (err) {
         throw new CliInputError((err as Error).message);
       }
+      if (formula !== undefined && input !== null && typeof input === 'object' && !Array.isArray(input)) input = { ...input, formula };
       const lab = openComputeLab(g);
       try {
         const out = await call(lab, 'loss:inspect', input, `${source}: invalid loss input: `);

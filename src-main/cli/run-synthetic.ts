@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import { EXIT } from '@shared/errors';
 import { MAX_DATASET_FILE_BYTES, type SyntheticConfig } from '@shared/synthetic-config';
-import type { LossName } from '@shared/losses';
+import { lossLabel, type CustomLossSpec, type LossChoice } from '@shared/losses';
 import { call, readInput, waitForRuns } from './common';
 import type { Lab } from '../api/lab';
 import { CliInputError } from './options';
@@ -52,7 +52,7 @@ export interface RunOutcome {
 export interface SyntheticLaunch {
   config: SyntheticConfig;
   /** several losses: one run each, side by side on the same data */
-  losses?: LossName[];
+  losses?: LossChoice[];
   dataset?: unknown;
   name?: string;
   tags?: string[];
@@ -69,7 +69,13 @@ export async function runSyntheticSideBySide(lab: Lab, launch: SyntheticLaunch):
     name: launch.name,
     tags: launch.tags,
   });
-  await waitForRuns(lab, runIds, losses ? `runs ${runIds.join(', ')} (${losses.join(' vs ')})` : `run ${runIds[0]} ${launch.config.loss}`);
+  await waitForRuns(
+    lab,
+    runIds,
+    losses
+      ? `runs ${runIds.join(', ')} (${losses.map((l) => lossLabel({ ...launch.config, loss: l })).join(' vs ')})`
+      : `run ${runIds[0]} ${lossLabel(launch.config)}`,
+  );
   return Promise.all(
     runIds.map(async (runId) => {
       const detail = await call(lab, 'runs:get', { id: runId });
@@ -85,7 +91,7 @@ export function outcomesText(outs: readonly RunOutcome[]): string {
   return outs
     .map((o) =>
       [
-        `run ${o.runId} ${String(o.config.loss)} ${o.status}${o.error ? `: ${o.error}` : ''} (${o.backend ?? 'no backend'})`,
+        `run ${o.runId} ${lossLabel(o.config as { loss: string; customLoss?: CustomLossSpec })} ${o.status}${o.error ? `: ${o.error}` : ''} (${o.backend ?? 'no backend'})`,
         ...Object.entries(o.final ?? {}).map(([k, v]) => `  ${k.padEnd(18)} ${Number(v).toFixed(6)}`),
       ].join('\n'),
     )

@@ -1,7 +1,7 @@
 import * as tf from '../tf';
-import { getLoss } from '../losses/registry';
+import { lossOfConfig } from '../losses/registry';
 import { lossAndLogpGrads, standardMetrics, stackStandardMetrics, assertFiniteMetrics, STANDARD_METRIC_NAMES } from '../losses/diagnostics';
-import type { LossHyper } from '../losses/types';
+import type { LossDefinition, LossHyper } from '../losses/types';
 import { RunCancelled, type RunSink } from '../sink';
 import { Rng } from '../synthetic/rng';
 import type { LlmConfig } from '@shared/llm-config';
@@ -103,10 +103,10 @@ function pairLogps(lm: CausalLM, pairs: TokenizedPairOk[], batchSize: number, pa
 }
 
 /** Loss metrics of a set of pairs from their log-probs (no model gradient needed). */
-function metricsOf(lossName: LlmConfig['loss'], hyper: LossHyper, lw: number[], ll: number[], refW: number[], refL: number[]): Float32Array {
+function metricsOf(lossDef: LossDefinition, hyper: LossHyper, lw: number[], ll: number[], refW: number[], refL: number[]): Float32Array {
   return tf.tidy(() => {
     const inputs = { lw: tf.tensor1d(lw), ll: tf.tensor1d(ll), refW: tf.tensor1d(refW), refL: tf.tensor1d(refL) };
-    const g = lossAndLogpGrads(getLoss(lossName), inputs, hyper);
+    const g = lossAndLogpGrads(lossDef, inputs, hyper);
     return stackStandardMetrics(standardMetrics({ ...inputs, perPair: g.perPair, gw: g.gw, gl: g.gl, beta: hyper.beta })).dataSync() as Float32Array;
   });
 }
@@ -173,7 +173,7 @@ export async function trainLlm(input: LlmTrainInput, sink: LlmSink): Promise<{ f
     }
 
     const hyper: LossHyper = { beta: c.beta, clip: c.clip, labelSmoothing: c.labelSmoothing };
-    const lossDef = getLoss(c.loss);
+    const lossDef = lossOfConfig(c);
     const padId = tokenizer.padTokenId;
 
     // Reference log-probs: the base model (adapters off) or the initial weights, once.
@@ -225,7 +225,7 @@ export async function trainLlm(input: LlmTrainInput, sink: LlmSink): Promise<{ f
     const evaluate = (step: number) => {
       if (!evalPairs.length) return;
       const lp = pairLogps(lm, evalPairs, c.batchSize, padId, true);
-      lastEval = metricsOf(c.loss, hyper, lp.chosen, lp.rejected, reference.eval.chosen, reference.eval.rejected);
+      lastEval = metricsOf(lossDef, hyper, lp.chosen, lp.rejected, reference.eval.chosen, reference.eval.rejected);
       sink.metrics(0, step, EVAL_METRIC_NAMES, lastEval);
     };
     if (startStep === 0) evaluate(0);
@@ -308,7 +308,7 @@ export async function trainLlm(input: LlmTrainInput, sink: LlmSink): Promise<{ f
             g.dispose();
           } else acc.set(key, g);
         });
-        const mv = metricsOf(c.loss, hyper, Array.from(lw!.dataSync()), Array.from(ll!.dataSync()), Array.from(refW.dataSync()), Array.from(refL.dataSync()));
+        const mv = metricsOf(lossDef, hyper, Array.from(lw!.dataSync()), Array.from(ll!.dataSync()), Array.from(refW.dataSync()), Array.from(refL.dataSync()));
         for (let k = 0; k < mv.length; k++) sums[k] += mv[k] / c.gradAccum;
         tf.dispose([lw!, ll!, refW, refL]);
       }
@@ -318,7 +318,7 @@ export async function trainLlm(input: LlmTrainInput, sink: LlmSink): Promise<{ f
       tf.dispose([...acc.values()]);
       const seconds = (Date.now() - ts) / 1000;
       const values = [...sums, gradNorm, lr, (step * perStep) / train.length, tokens / seconds, seconds, process.memoryUsage().rss / 1024 ** 2];
-      assertFiniteMetrics(Object.fromEntries(names.map((n, i) => [n, values[i]])), { loss: c.loss, step });
+      assertFiniteMetrics(Object.fromEntries(names.map((n, i) => [n, values[i]])), { loss: lossDef.name === 'custom' ? lossDef.label : lossDef.name, step });
       lastTrain = Float32Array.from(values);
       sink.metrics(0, step, names, values);
       sink.progress(step, c.steps);

@@ -1,7 +1,8 @@
 import * as tf from '../tf';
-import type { Expr, Formula, FormulaVar } from '@shared/formula';
+import { parseFormulaOrThrow, type Expr, type Formula, type FormulaVar } from '@shared/formula';
+import type { CustomLossSpec } from '@shared/losses';
 import { stopGradient } from './stopGradient';
-import type { LossHyper, LossInputs } from './types';
+import type { LossDefinition, LossHyper, LossInputs } from './types';
 
 type Env = Record<FormulaVar, tf.Tensor | number>;
 
@@ -83,4 +84,19 @@ export function formulaPerPair(f: Formula, inputs: LossInputs, hyper: LossHyper)
   for (const b of f.program.bindings) named.set(b.name, compile(b.expr, env, named));
   const out = compile(f.program.result, env, named);
   return typeof out === 'number' ? tf.fill(inputs.lw.shape, out) : tf.add(out, tf.zerosLike(inputs.lw));
+}
+
+/**
+ * A custom loss as the trainers use it: the formula parsed once (a bad one throws its located message) and
+ * compiled per call. Diagnostics (balance, rewards) come from autodiff through perPair, as for the built-ins.
+ */
+export function customLossDefinition(spec: CustomLossSpec): LossDefinition {
+  const f = parseFormulaOrThrow(spec.formula);
+  return {
+    name: 'custom',
+    label: spec.name,
+    description: spec.formula,
+    formula: spec.formula,
+    perPair: (inputs, hyper) => formulaPerPair(f, inputs, hyper),
+  };
 }

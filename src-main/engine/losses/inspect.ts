@@ -6,6 +6,8 @@ import { fromTrlLossType } from '@shared/trl';
 import { LossInspectInputSchema, type LossInspectInput, type LossInspectInputRaw, type LossInspectResult } from '@shared/loss-inspect';
 import { formatZodIssues } from '@shared/errors';
 import { LOSSES } from './registry';
+import { customLossDefinition } from './formula';
+import type { LossDefinition } from './types';
 import type { LossHyper } from './types';
 
 /** Parses and validates the JSON text of an inspect request; errors name `source` and the offending field. */
@@ -38,7 +40,7 @@ export function inspectLosses(input: LossInspectInputRaw | LossInspectInput): Re
   const parsed = LossInspectInputSchema.safeParse(input);
   if (!parsed.success) throw new Error(`invalid loss input: ${formatZodIssues(parsed.error)}`);
   const v = parsed.data;
-  const requested: readonly string[] = v.losses ?? LOSS_NAMES;
+  const requested: readonly string[] = v.losses ?? (v.formula !== undefined ? [] : LOSS_NAMES);
   const lossOf = (name: string): LossName => (isLossName(name) ? name : fromTrlLossType(name, v.label_smoothing).loss);
   if (requested.some((n) => lossOf(n) === 'bdpo')) assertBdpoDefined(v.logp_w, v.logp_l);
   const hyper: LossHyper = { beta: v.beta, clip: v.clip, labelSmoothing: v.label_smoothing };
@@ -51,8 +53,10 @@ export function inspectLosses(input: LossInspectInputRaw | LossInspectInput): Re
     refL: tf.tensor1d(v.ref_l),
   };
   try {
-    for (const name of requested) {
-      const r = lossAndLogpGrads(LOSSES[lossOf(name)], inputs, hyper);
+    const defs: [string, LossDefinition][] = requested.map((name) => [name, LOSSES[lossOf(name)]]);
+    if (v.formula !== undefined) defs.push(['custom', customLossDefinition({ name: 'custom', formula: v.formula })]);
+    for (const [name, def] of defs) {
+      const r = lossAndLogpGrads(def, inputs, hyper);
       const result: LossInspectResult = {
         loss: Array.from(r.perPair.dataSync()),
         grad_w: Array.from(r.gw.dataSync()),

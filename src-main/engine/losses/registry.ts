@@ -3,7 +3,8 @@ import { cdpo } from './cdpo';
 import { dpo } from './dpo';
 import { hinge } from './hinge';
 import { ipo } from './ipo';
-import { LOSS_NAMES, isLossName, unknownLossMessage, type LossName } from '@shared/losses';
+import { LOSS_NAMES, isLossName, unknownLossMessage, type CustomLossSpec, type LossName } from '@shared/losses';
+import { customLossDefinition } from './formula';
 import { nbdpoAsymm, nbdpoSymm } from './nbdpo';
 import { nbdpo2Asymm, nbdpo2Symm } from './nbdpo2';
 import type { LossDefinition } from './types';
@@ -24,6 +25,16 @@ export const LOSSES: Readonly<Record<LossName, LossDefinition>> = {
 export function getLoss(name: string): LossDefinition {
   if (!isLossName(name)) throw new Error(unknownLossMessage(name));
   return LOSSES[name];
+}
+
+/**
+ * A run config's loss: the built-in it names, or its custom loss's formula compiled (loss 'custom'). `builtIn`
+ * looks up built-ins (tests inject their own).
+ */
+export function lossOfConfig(c: { loss: string; customLoss?: CustomLossSpec | null }, builtIn: (name: string) => LossDefinition = getLoss): LossDefinition {
+  if (c.loss !== 'custom') return builtIn(c.loss);
+  if (!c.customLoss) throw new Error("loss 'custom' needs customLoss: { name, formula }");
+  return customLossDefinition(c.customLoss);
 }
 
 /** All losses in display order (LOSS_NAMES), which also fixes their colours in the UI. */

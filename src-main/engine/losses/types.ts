@@ -1,5 +1,5 @@
 import type * as tf from '../tf';
-import type { LossName } from '@shared/losses';
+import type { LossChoice } from '@shared/losses';
 
 /**
  * Inputs of a preference loss. All four tensors share one shape (e.g. [B] for one run, [R, B] for R runs
@@ -26,9 +26,12 @@ export interface LossHyper {
 }
 
 export interface LossDefinition {
-  name: LossName;
-  /** Short human label, e.g. "Balanced-DPO" */
+  /** a built-in's name, or 'custom' for a formula loss */
+  name: LossChoice;
+  /** Short human label, e.g. "Balanced-DPO"; a custom loss's own name */
   label: string;
+  /** custom losses: the formula (it tells two custom losses apart) */
+  formula?: string;
   /** One line for tooltips: the formula in words */
   description: string;
   /** Per-pair loss, same shape as the inputs, with the spec's stop-gradients applied. */

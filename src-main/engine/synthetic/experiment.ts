@@ -27,7 +27,7 @@
  */
 import * as tf from '../tf';
 import { RunCancelled, type RunSink } from '../sink';
-import { getLoss as registryGetLoss } from '../losses/registry';
+import { getLoss as registryGetLoss, lossOfConfig } from '../losses/registry';
 import { assertFiniteMetrics, NonFiniteMetricError, PARAM_BALANCE_METRIC_NAMES, STANDARD_METRIC_NAMES, TRAINER_METRIC_NAMES } from '../losses/diagnostics';
 import type { LossDefinition, LossHyper } from '../losses/types';
 import { SyntheticConfigSchema, type SyntheticConfig } from '@shared/synthetic-config';
@@ -72,7 +72,7 @@ export interface SyntheticResult {
 }
 
 export interface SyntheticBatchOptions {
-  /** Loss lookup (default: the registry's getLoss). Tests inject losses through it. */
+  /** Built-in loss lookup (default: the registry's getLoss; custom losses compile their formula). Tests inject losses through it. */
   getLoss?: (name: string) => LossDefinition;
   /** Send the K×K 'probs' snapshot at each eval point (default true). */
   snapshots?: boolean;
@@ -245,7 +245,10 @@ async function runPhase(a: PhaseArgs, evalConsts: EvalConsts | null): Promise<tf
       const row = rows[r];
       const runLabel = `[run ${row.report[0]}]`;
       try {
-        assertFiniteMetrics({ [`loss${runLabel}`]: loss, [`grad_norm${runLabel}`]: norm }, { loss: row.loss.name, step: t });
+        assertFiniteMetrics(
+          { [`loss${runLabel}`]: loss, [`grad_norm${runLabel}`]: norm },
+          { loss: row.loss.name === 'custom' ? row.loss.label : row.loss.name, step: t },
+        );
       } catch (err) {
         if (err instanceof NonFiniteMetricError && !train) err.message = `warm-up: ${err.message.replace(/ at step /, ' at warm-up step ')}`;
         throw err;
@@ -395,7 +398,7 @@ async function runProgram(
   const trainRows: Row[] = preps.map((p) => ({
     prep: p,
     report: [p.index],
-    loss: opts.getLoss(p.config.loss),
+    loss: lossOfConfig(p.config, opts.getLoss),
     hyper: { beta: p.config.beta, clip: p.config.clip, labelSmoothing: p.config.labelSmoothing },
     lr: p.config.lr,
   }));
@@ -530,7 +533,7 @@ export async function runSyntheticBatch(runs: readonly SyntheticRunInput[], sink
     timings: options.timings,
   };
   const preps = runs.map((r, i) => prepare(i, r));
-  for (const p of preps) opts.getLoss(p.config.loss); // unknown loss: fail before any work
+  for (const p of preps) lossOfConfig(p.config, opts.getLoss); // unknown loss or bad formula: fail before any work
   const programs = new Map<string, Prepared[]>();
   for (const p of preps) {
     const key = planKey(p.config) + (p.config.batchSize === 0 ? `|n=${p.n}` : '');

@@ -9,7 +9,8 @@
  * with replacement from the run's own stream per phase (batchSize 0: the whole dataset in order).
  */
 import * as tf from '../tf';
-import { getLoss } from '../losses/registry';
+import { getLoss, lossOfConfig } from '../losses/registry';
+import type { LossDefinition } from '../losses/types';
 import type { SyntheticConfig } from '@shared/synthetic-config';
 import type { SyntheticDataset } from './dataset';
 import { Rng, STREAMS } from './rng';
@@ -82,8 +83,7 @@ export function trainReference(config: SyntheticConfig, dataset: SyntheticDatase
   const result: ReferenceResult = { warmup: [], train: [], evals: [] };
   const probsOf = (logp: tf.Tensor2D) => tf.tidy(() => tf.exp(logp).arraySync() as number[][]);
 
-  const runPhase = (steps: number, lossName: string, refLogp: tf.Tensor2D, stream: string, train: boolean) => {
-    const loss = getLoss(lossName);
+  const runPhase = (steps: number, loss: LossDefinition, refLogp: tf.Tensor2D, stream: string, train: boolean) => {
     const rng = new Rng(c.seed, stream);
     const m: tf.Tensor[] = params.map((p) => tf.zerosLike(p));
     const v: tf.Tensor[] = params.map((p) => tf.zerosLike(p));
@@ -155,10 +155,10 @@ export function trainReference(config: SyntheticConfig, dataset: SyntheticDatase
 
   try {
     const initLogp = tf.tidy(() => logPolicy(c, params));
-    runPhase(c.refSteps, 'dpo', initLogp, STREAMS.warmup, false);
+    runPhase(c.refSteps, getLoss('dpo'), initLogp, STREAMS.warmup, false);
     initLogp.dispose();
     const refLogp = tf.tidy(() => logPolicy(c, params));
-    runPhase(c.steps, c.loss, refLogp, STREAMS.train, true);
+    runPhase(c.steps, lossOfConfig(c), refLogp, STREAMS.train, true);
     refLogp.dispose();
   } finally {
     tf.dispose(params);

@@ -70,7 +70,8 @@ function contiguous<T>(rows: readonly StepRow[], key: (r: StepRow) => T): { star
 }
 
 /** Rows with equal keys share a loss group (same loss and hyper-parameters); a program sorts its rows by it. */
-export const lossGroupKey = (r: Pick<StepRow, 'loss' | 'hyper'>) => `${r.loss.name}|${r.hyper.beta}|${r.hyper.clip}|${r.hyper.labelSmoothing}`;
+export const lossGroupKey = (r: Pick<StepRow, 'loss' | 'hyper'>) =>
+  JSON.stringify([r.loss.name, r.loss.formula ?? null, r.hyper.beta, r.hyper.clip, r.hyper.labelSmoothing]);
 
 /** The fixed facts of one phase of a program. */
 export class PhaseContext {

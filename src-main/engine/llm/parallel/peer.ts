@@ -4,7 +4,7 @@
  */
 import { initBackend } from '../../backend';
 import * as tf from '../../tf';
-import { getLoss } from '../../losses/registry';
+import { lossOfConfig } from '../../losses/registry';
 import { loadCausalLM } from '../models';
 import { sequenceLogps } from '../logps';
 import { usesCheckpointing } from '../memory';
@@ -25,7 +25,7 @@ export async function runLlmPeer(init: PeerInit): Promise<void> {
       batchSize: c.batchSize,
       maxLength: c.maxLength,
     });
-    const lossDef = getLoss(c.loss);
+    const lossDef = lossOfConfig(c);
     const hyper = { beta: c.beta, clip: c.clip, labelSmoothing: c.labelSmoothing };
     ch.signal(C.state, 1);
     let gen = 0;
