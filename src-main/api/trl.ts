@@ -28,9 +28,6 @@ export function trlHandlers(ctx: { store: LabStore }): TrlHandlers {
         if (!run) throw new LabError('not_found', `run ${id} does not exist`, [{ path: 'id', message: `no run with id ${id}` }]);
         if (run.kind !== 'llm') throw new LabError('invalid_input', `run ${id} is a ${run.kind} run; only LLM runs export as a TRL job`);
         const config = LlmConfigSchema.parse(run.config);
-        // dpo_lab_losses.py carries the nine built-ins as torch code; a formula has no Python compiler yet
-        if (config.loss === 'custom')
-          throw new LabError('invalid_input', `run ${id} trained the custom loss "${config.customLoss?.name}"; only built-in losses export as a TRL job`);
         const { labDataSplit, writeTrlJob } = await import('../trl/export-job');
         // the lab's exact split needs the data and the tokenizer; without them train.py splits by the seed
         const split = await labDataSplit(config).catch(() => null);
