@@ -155,7 +155,9 @@ Tested by the lab with PyTorch: \`dpo_lab_losses.py\` (every loss, custom formul
 
 Not run: TRL, transformers, datasets, peft and DeepSpeed could not be installed where the job was written, so the
 subclass and \`main()\` have never trained, and the pinned set was never installed together. train.py checks the
-installed TRL's API at launch (above); run a few steps on one GPU before a long job.
+installed TRL's API at launch (above); run a few steps on one GPU before a long job. The commit was read from a
+source index, not fetched from GitHub: if pip cannot fetch it, \`pip install trl==0.14.0\` (its source was not read
+here) and let the launch check decide.
 
 ## Bring the results back
 
