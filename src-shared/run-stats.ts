@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { LabError } from './errors';
 import { bootstrapMeanCi, holmAdjust, summarize, welchTTest } from './stats';
+import { lossLabel, type CustomLossSpec } from './losses';
 
 export const STATS_LIMITS = { runs: 2000, resamples: 100_000 } as const;
 
@@ -84,7 +85,19 @@ export function isDifferent(test: Pick<StatsTest, 'pHolm'>, alpha = 0.05): boole
   return test.pHolm !== null && test.pHolm < alpha;
 }
 
+/**
+ * A custom (formula) loss groups by its own name: `loss` reads as the custom loss's name and its formula field
+ * drops out, so two custom losses are two groups and neither merges into a generic "custom".
+ */
+function withLossLabel(run: StatsRunLike): StatsRunLike {
+  const c = run.config;
+  if (c.loss !== 'custom' || !c.customLoss) return run;
+  const { customLoss, ...rest } = c;
+  return { ...run, config: { ...rest, loss: lossLabel({ loss: 'custom', customLoss: customLoss as CustomLossSpec }) } };
+}
+
 export function computeRunStats(runs: readonly StatsRunLike[], input: StatsParsed): StatsResult {
+  runs = runs.map(withLossLabel);
   const { metric, groupBy } = input;
   const skipped: StatsResult['skipped'] = [];
   const used: { run: StatsRunLike; value: number }[] = [];

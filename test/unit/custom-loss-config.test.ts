@@ -11,6 +11,7 @@ import { LOSS_NAMES, lossLabel, withLoss } from '@shared/losses';
 import { formatZodIssues } from '@shared/errors';
 import { expandGrid } from '../../src-main/engine/synthetic/sweep';
 import { schemaFields } from '@shared/schema-fields';
+import { computeRunStats, StatsInputSchema } from '@shared/run-stats';
 
 const reweighted = { name: 'reweighted dpo', formula: 'w = sg(sigmoid(logp_l - logp_w))\n-2 * w * logsigmoid(beta * ((logp_w - ref_w) - (logp_l - ref_l)))' };
 const issuesOf = (r: { success: boolean; error?: Parameters<typeof formatZodIssues>[0] }) => (r.success ? '' : formatZodIssues(r.error!));
@@ -82,5 +83,22 @@ describe('custom losses in run configs', () => {
     expect(schemaFields(SyntheticConfigSchema).map((f) => f.key)).not.toContain('customLoss');
     expect(schemaFields(LlmConfigSchema).map((f) => f.key)).not.toContain('customLoss');
     expect(schemaFields(SyntheticConfigSchema).find((f) => f.key === 'loss')?.options).toContain('custom');
+  });
+
+  it('stats group custom losses by their own names, by loss and by everything but the seed', () => {
+    const other = { name: 'other', formula: BUILTIN_FORMULAS.ipo };
+    const runs = [
+      ...[0, 1].map((seed) => ({ config: SyntheticConfigSchema.parse({ seed }), v: 1 + seed })),
+      ...[0, 1].map((seed) => ({ config: SyntheticConfigSchema.parse({ seed, loss: 'custom', customLoss: reweighted }), v: 3 + seed })),
+      ...[0, 1].map((seed) => ({ config: SyntheticConfigSchema.parse({ seed, loss: 'custom', customLoss: other }), v: 5 + seed })),
+    ].map((r, i) => ({ id: i + 1, status: 'done', config: r.config as unknown as Record<string, unknown>, final: { eu: r.v } }));
+    const byLoss = computeRunStats(runs, StatsInputSchema.parse({ ids: runs.map((r) => r.id), metric: 'eu', groupBy: 'loss' }));
+    expect(byLoss.groups.map((g) => [g.key, g.runIds])).toEqual([
+      ['dpo', [1, 2]],
+      ['reweighted dpo', [3, 4]],
+      ['other', [5, 6]],
+    ]);
+    const byAll = computeRunStats(runs, StatsInputSchema.parse({ ids: runs.map((r) => r.id), metric: 'eu' }));
+    expect(byAll.groups.map((g) => g.key)).toEqual(['loss=dpo', 'loss=reweighted dpo', 'loss=other']);
   });
 });
