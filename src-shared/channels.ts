@@ -31,6 +31,7 @@ export const COMMAND_NAME_LIST = [
   'sweeps:get',
   'sweeps:start',
   'sweeps:cancel',
+  'sweeps:report',
   'evals:start',
   'evals:list',
   'evals:get',

@@ -25,6 +25,7 @@ import {
   type BundleImportResult,
   type RerunResult,
 } from './bundle';
+import { ReportInputSchema, type ReportOutput } from './report';
 import { TrlExportInputSchema, TrlImportInputSchema, type TrlExportResult, type TrlImportResult } from './trl-job';
 import { LabError, issuesFromZod, formatIssues } from './errors';
 import type { COMMAND_NAME_LIST } from './channels';
@@ -191,6 +192,8 @@ export const commandInputs = {
   'sweeps:get': z.object({ id: RunId }).strict(),
   'sweeps:start': SweepStartSchema,
   'sweeps:cancel': z.object({ id: RunId }).strict(),
+  /** The Table 1 report of finished sweeps: one self-contained HTML file, or Markdown with its SVG and CSV files. */
+  'sweeps:report': ReportInputSchema,
   /** Evaluates a run's model (or a model folder) on prompts: generation, reward/cost scoring, Help/Harm/S.R./win rate. */
   'evals:start': EvalStartSchema,
   'evals:list': z.object({ runId: RunId.optional(), benchId: RunId.optional() }).strict().default({}),
@@ -286,6 +289,7 @@ export interface CommandOutputs {
   'sweeps:get': SweepRecord;
   'sweeps:start': { sweepId: number; runIds: number[] };
   'sweeps:cancel': { ok: boolean; cancelled: number };
+  'sweeps:report': ReportOutput;
   'evals:start': { evalId: number };
   'evals:list': EvalRecord[];
   'evals:get': EvalRecord;

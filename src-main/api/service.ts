@@ -14,6 +14,7 @@ import type { ScorerRunner } from '../runner/scorer-runner';
 import { benchHandlers } from './benches';
 import type { BenchRunner } from '../runner/bench-runner';
 import { startSweep } from './sweeps';
+import { buildReport } from './reports';
 import { bundleHandlers } from './bundles';
 import { customLossHandlers } from './custom-losses';
 import { computeRunStats } from '@shared/run-stats';
@@ -133,6 +134,7 @@ export class LabService {
       },
       'table:exportCsv': ({ filename, header, rows }) => ({ filename, csv: tableCsv(header, rows) }),
       'theory:compute': (input) => computeTheory(input),
+      'sweeps:report': (input) => buildReport(store, ctx.version, input),
       // Computes with tfjs, so it is loaded on first use: the app and `serve` start without it.
       'loss:inspect': async (input) => {
         const [{ inspectLosses }, { initBackend }] = await Promise.all([import('../engine/losses/inspect'), import('../engine/backend')]);

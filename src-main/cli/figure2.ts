@@ -13,7 +13,7 @@ import type { LossName } from '@shared/losses';
 import { call, openLab, print, type GlobalOpts } from './common';
 import { addSchemaOptions, CliInputError, valuesFromFlags } from './options';
 import { exitCodeOf, runSyntheticSideBySide, type RunOutcome } from './run-synthetic';
-import { heatmapsSvg, heatmapsText, type HeatmapPanel } from './heatmap-render';
+import { heatmapsSvg, heatmapsText, type HeatmapPanel } from '../report/heatmap-render';
 
 export const FIGURE2_LOSSES: readonly LossName[] = ['dpo', 'bdpo'];
 

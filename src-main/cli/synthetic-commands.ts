@@ -7,13 +7,16 @@ import { EXIT } from '@shared/errors';
 import { table1Text } from './table1-text';
 import { sensitivityText } from './sensitivity-text';
 import { SENSITIVITY_AXES, sensitivityRunCount } from '@shared/sensitivity';
-import { call, openComputeLab, openLab, print, readInput, waitForRuns, type GlobalOpts } from './common';
+import { call, CliCommandError, openComputeLab, openLab, print, readInput, waitForRuns, type GlobalOpts } from './common';
+import type { Lab } from '../api/lab';
+import type { SweepRecord } from '@shared/runs';
+import { REPORT_FORMATS } from '@shared/report';
+import { sensitivitySentence } from '@shared/sensitivity-sentence';
+import path from 'node:path';
 import { addSchemaOptions, CliInputError, valuesFromFlags } from './options';
 import { parseJsonText } from '../util/json-file';
 import fs from 'node:fs';
 import type { SensitivityStudy } from '@shared/sensitivity';
-import { table1ReportHtml } from '../report/table1-report';
-import { LAB_VERSION } from '../api/lab';
 
 function intFlag(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -37,37 +40,120 @@ function genericText(summary: SweepSummary): string {
     .join('\n');
 }
 
-async function runSweep(cmd: Command, input: Record<string, unknown>): Promise<void> {
-  const g = cmd.optsWithGlobals<GlobalOpts>();
-  const lab = openLab(g);
+/** Starts a sweep and waits until it is over and summarised (progress on stderr); the lab stays open. */
+async function startAndAwaitSweep(lab: Lab, input: Record<string, unknown>): Promise<{ sweep: SweepRecord; runIds: number[]; seconds: number }> {
+  const t0 = Date.now();
+  // Listen before starting, so a fast sweep's final event is not missed.
+  const finished = new Set<number>();
+  let announce: () => void = () => undefined;
+  const off = lab.service.onEvent((e: LabEvent) => {
+    if (e.type === 'sweep:status' && e.status !== 'running' && e.status !== 'queued') {
+      finished.add(e.sweepId);
+      announce();
+    }
+  });
   try {
-    const t0 = Date.now();
-    // Listen before starting, so a fast sweep's final event is not missed.
-    const finished = new Set<number>();
-    let announce: () => void = () => undefined;
-    const off = lab.service.onEvent((e: LabEvent) => {
-      if (e.type === 'sweep:status' && e.status !== 'running' && e.status !== 'queued') {
-        finished.add(e.sweepId);
-        announce();
-      }
-    });
     const { sweepId, runIds } = await call(lab, 'sweeps:start', input);
     await waitForRuns(lab, runIds, `sweep ${sweepId} (${runIds.length} runs)`);
     await new Promise<void>((resolve) => {
       announce = () => finished.has(sweepId) && resolve();
       announce();
     });
+    return { sweep: await call(lab, 'sweeps:get', { id: sweepId }), runIds, seconds: (Date.now() - t0) / 1000 };
+  } finally {
     off();
-    const sweep = await call(lab, 'sweeps:get', { id: sweepId });
+  }
+}
+
+const exitOf = (status: string) => (status === 'done' ? EXIT.ok : status === 'cancelled' ? EXIT.cancelled : EXIT.failed);
+
+async function runSweep(cmd: Command, input: Record<string, unknown>): Promise<void> {
+  const g = cmd.optsWithGlobals<GlobalOpts>();
+  const lab = openLab(g);
+  try {
+    const { sweep, runIds, seconds } = await startAndAwaitSweep(lab, input);
     const summary = sweep.summary as SweepSummary;
-    const seconds = (Date.now() - t0) / 1000;
-    print(g.json, { sweepId, status: sweep.status, runIds, seconds, summary }, () =>
+    print(g.json, { sweepId: sweep.id, status: sweep.status, runIds, seconds, summary }, () =>
       [
-        `sweep ${sweepId} ${sweep.status}: ${runIds.length} runs in ${seconds.toFixed(1)} s`,
+        `sweep ${sweep.id} ${sweep.status}: ${runIds.length} runs in ${seconds.toFixed(1)} s`,
         summary.preset === 'table1' ? table1Text(summary) : summary.sensitivity ? sensitivityText(summary.sensitivity) : genericText(summary),
       ].join('\n'),
     );
-    process.exitCode = sweep.status === 'done' ? EXIT.ok : sweep.status === 'cancelled' ? EXIT.cancelled : EXIT.failed;
+    process.exitCode = exitOf(sweep.status);
+  } finally {
+    lab.close();
+  }
+}
+
+interface ReportFlags {
+  table1?: string;
+  sensitivity?: string | boolean;
+  seeds?: string;
+  steps?: string;
+  format: string;
+  out: string;
+}
+
+/** The folder of --out must exist before any sweep runs: a typo should cost a second, not fifteen minutes. */
+function checkOutFolder(out: string): string {
+  const abs = path.resolve(out);
+  const dir = path.dirname(abs);
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new CliInputError(`--out: folder ${dir} does not exist`);
+  if (fs.existsSync(abs) && fs.statSync(abs).isDirectory()) throw new CliInputError(`--out: ${abs} is a folder; give a file name`);
+  return abs;
+}
+
+/**
+ * report table1: with sweep ids, the report of those; without, it runs the Table 1 sweep (and the sensitivity
+ * study with a bare --sensitivity) with --seeds N first, then writes the report of what it ran.
+ */
+async function reportTable1(flags: ReportFlags, cmd: Command): Promise<void> {
+  const g = cmd.optsWithGlobals<GlobalOpts>();
+  const table1Id = intFlag('--table1', flags.table1);
+  const sensId = typeof flags.sensitivity === 'string' ? intFlag('--sensitivity', flags.sensitivity) : undefined;
+  const runTable1 = table1Id === undefined && sensId === undefined;
+  const runSens = flags.sensitivity === true;
+  if (flags.seeds !== undefined && !runTable1 && !runSens)
+    throw new CliInputError('--seeds: applies only to sweeps this command runs; the sweeps given by id keep their seeds');
+  if (flags.steps !== undefined && !runTable1) throw new CliInputError('--steps: applies only to the Table 1 sweep this command runs');
+  const steps = intFlag('--steps', flags.steps);
+  const seeds = intFlag('--seeds', flags.seeds) ?? 3;
+  const format = flags.format;
+  if (!(REPORT_FORMATS as readonly string[]).includes(format)) throw new CliInputError(`--format: expected ${REPORT_FORMATS.join(' or ')}, got "${format}"`);
+  const out = checkOutFolder(flags.out);
+  const lab = openLab(g);
+  try {
+    const t0 = Date.now();
+    const ran: { preset: string; sweepId: number; status: string; runs: number; seconds: number }[] = [];
+    const run = async (preset: 'table1' | 'sensitivity') => {
+      process.stderr.write(`running the ${preset === 'table1' ? 'Table 1 sweep' : 'sensitivity study'} with ${seeds} seed${seeds === 1 ? '' : 's'}…\n`);
+      const { sweep, runIds, seconds } = await startAndAwaitSweep(lab, { preset, seeds, ...(preset === 'table1' && steps ? { steps } : {}) });
+      process.stderr.write(`sweep ${sweep.id} (${preset}) ${sweep.status}: ${runIds.length} runs in ${seconds.toFixed(1)} s\n`);
+      ran.push({ preset, sweepId: sweep.id, status: sweep.status, runs: runIds.length, seconds });
+      if (sweep.status !== 'done') throw new CliCommandError(`sweep ${sweep.id} (${preset}) ${sweep.status}; no report written`, exitOf(sweep.status));
+      return sweep.id;
+    };
+    const t1 = runTable1 ? await run('table1') : table1Id;
+    const sens = runSens ? await run('sensitivity') : sensId;
+    process.stderr.write('writing the report…\n');
+    const report = await call(lab, 'sweeps:report', { table1: t1, sensitivity: sens, format, filename: path.basename(out) });
+    const files = [out];
+    fs.writeFileSync(out, report.content);
+    for (const a of report.assets) {
+      const file = path.join(path.dirname(out), a.filename);
+      fs.writeFileSync(file, a.content);
+      files.push(file);
+    }
+    const seconds = (Date.now() - t0) / 1000;
+    const study = sens !== undefined ? ((await call(lab, 'sweeps:get', { id: sens })).summary as { sensitivity?: SensitivityStudy } | null)?.sensitivity : undefined;
+    const sentence = study ? sensitivitySentence(study) : undefined;
+    print(g.json, { out, files, bytes: Buffer.byteLength(report.content), sweeps: ran, table1: t1, sensitivity: sens, seconds, sentence }, () =>
+      [
+        ...(sentence ? [sentence] : []),
+        ...files.map((f) => `wrote ${f}`),
+        `${ran.length ? `ran ${ran.map((r) => `sweep ${r.sweepId} (${r.preset}, ${r.runs} runs, ${r.seconds.toFixed(1)} s)`).join(', ')}; ` : ''}total ${seconds.toFixed(1)} s`,
+      ].join('\n'),
+    );
   } finally {
     lab.close();
   }
@@ -115,44 +201,16 @@ export function registerSyntheticLabCommands(program: Command): void {
     .command('report')
     .description('one self-contained report file')
     .command('table1')
-    .description('Table 1 ours vs the paper (mean ± 95% interval) and the sensitivity study with its summary, as one HTML file with its data inside')
-    .option('--table1 <sweepId>', 'a finished Table 1 sweep (lab sweep table1)')
-    .option('--sensitivity <sweepId>', 'a finished sensitivity sweep (lab sweep sensitivity)')
-    .requiredOption('--out <file>', 'the HTML file to write')
-    .action(async (flags: { table1?: string; sensitivity?: string; out: string }, cmd: Command) => {
-      const g = cmd.optsWithGlobals<GlobalOpts>();
-      if (!flags.table1 && !flags.sensitivity) throw new CliInputError('give --table1 <sweepId>, --sensitivity <sweepId> or both');
-      const lab = openLab(g);
-      try {
-        const sweepOf = async (flag: string, v: string | undefined, preset: string) => {
-          const id = intFlag(flag, v);
-          if (id === undefined) return undefined;
-          const sweep = await call(lab, 'sweeps:get', { id });
-          if (sweep.preset !== preset)
-            throw new CliInputError(`${flag} ${id}: sweep "${sweep.name}" is not a ${preset} sweep (preset ${String(sweep.preset)})`);
-          return sweep;
-        };
-        const t1 = await sweepOf('--table1', flags.table1, 'table1');
-        const sens = await sweepOf('--sensitivity', flags.sensitivity, 'sensitivity');
-        const first = t1 ?? sens!;
-        const runs = await call(lab, 'runs:list', { sweepId: first.id, limit: 1 });
-        const html = table1ReportHtml({
-          table1: t1 ? (t1.summary as SweepSummary) : undefined,
-          sensitivity: sens ? (sens.summary as { sensitivity?: SensitivityStudy }).sensitivity : undefined,
-          meta: {
-            appVersion: LAB_VERSION,
-            backend: runs[0]?.backend ?? 'unknown',
-            seeds: Number(first.config.seeds ?? 0),
-            createdAt: new Date(),
-            config: { ...(t1 ? { table1Sweep: t1.config } : {}), ...(sens ? { sensitivitySweep: sens.config } : {}) },
-          },
-        });
-        fs.writeFileSync(flags.out, html);
-        print(g.json, { out: flags.out, bytes: Buffer.byteLength(html) }, () => `wrote ${flags.out} (${Buffer.byteLength(html)} bytes)`);
-      } finally {
-        lab.close();
-      }
-    });
+    .description(
+      'Table 1 ours vs the paper (mean ± 95% interval), the sensitivity study with its summary, Figure 2 heatmaps, the balance diagnostics and Figure 1, as one HTML file with its data inside (or Markdown with SVG and CSV files beside it). Without sweep ids it runs the sweeps first.',
+    )
+    .option('--table1 <sweepId>', 'a finished Table 1 sweep (lab sweep table1); without any sweep id the command runs one')
+    .option('--sensitivity [sweepId]', 'a finished sensitivity sweep (lab sweep sensitivity); bare: run the sensitivity study too')
+    .option('--seeds <n>', 'seeds per cell for the sweeps this command runs (default 3)')
+    .option('--steps <n>', 'training steps of the Table 1 sweep this command runs (default 1000)')
+    .option('--format <format>', `${REPORT_FORMATS.join(' or ')}: md writes FILE.md with FILE-*.svg and FILE-*.csv beside it`, 'html')
+    .requiredOption('--out <file>', 'the report file to write')
+    .action(reportTable1);
 
   addSchemaOptions(
     program.command('theory').description("Figure 1: DPO's per-response update weight w_i vs the balanced w_i·p_i (Theorem 2)"),

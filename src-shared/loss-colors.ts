@@ -4,7 +4,7 @@
  * paper's headline pair, dpo and bdpo, are blue and purple and the nbDPO variants sit between them.
  * Runs of one loss with different seeds keep the hue and change lightness.
  */
-import { LOSS_NAMES } from '@shared/losses';
+import { LOSS_NAMES } from './losses';
 
 const PALETTE = [
   '#4e79a7', // dpo: blue

@@ -11,6 +11,8 @@ export interface HeatmapPanel {
   probs: number[][];
   /** a line under the title, e.g. "R = 4.12, pBest = 0.61" */
   note?: string;
+  /** [x, y] cells to mark with a cross (e.g. the masked pairs no training data covered) */
+  marked?: readonly (readonly [number, number])[];
 }
 
 const SHADES = [
@@ -85,6 +87,14 @@ export function heatmapsSvg(panels: readonly HeatmapPanel[]): string {
         ),
       ),
     );
+    for (const [x, y] of p.marked ?? []) {
+      const cx = x0 + y * cell;
+      const cy = top + x * cell;
+      const d = cell * 0.3;
+      parts.push(
+        `<path d="M${cx + d} ${cy + d}L${cx + cell - d} ${cy + cell - d}M${cx + cell - d} ${cy + d}L${cx + d} ${cy + cell - d}" stroke="#ff5a5a" stroke-width="1.2"/>`,
+      );
+    }
     parts.push(`<rect x="${x0}" y="${top}" width="${side}" height="${side}" fill="none" stroke="#333" stroke-width="0.5"/>`);
     parts.push(`<text x="${x0 + side / 2}" y="${top + side + 18}" text-anchor="middle" font-size="11">response y</text>`);
     parts.push(
