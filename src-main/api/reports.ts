@@ -18,12 +18,12 @@ const DEFAULTS = SyntheticConfigSchema.parse({});
 const HEATMAP_LOSSES = new Set(['dpo', 'bdpo']);
 
 function finishedSweep(store: LabStore, id: number, preset: 'table1' | 'sensitivity', field: string): SweepRecord {
-  const s = store.sweeps.get(id);
-  if (!s) throw new LabError('not_found', `sweep ${id} does not exist`, [{ path: field, message: `no sweep with id ${id}` }]);
-  if (s.preset !== preset)
-    throw new LabError('invalid_input', `sweep ${id} ("${s.name}") is not a ${preset} sweep`, [{ path: field, message: `preset is ${String(s.preset)}` }]);
-  if (s.status === 'running' || s.status === 'queued')
-    throw new LabError('conflict', `sweep ${id} is still ${s.status}; the report reads finished sweeps`, [{ path: field, message: s.status }]);
+  const fail = (code: 'not_found' | 'invalid_input' | 'conflict', message: string): never => {
+    throw new LabError(code, message, [{ path: field, message }]);
+  };
+  const s = store.sweeps.get(id) ?? fail('not_found', `no sweep with id ${id}`);
+  if (s.preset !== preset) fail('invalid_input', `sweep ${id} ("${s.name}") is not a ${preset} sweep (preset ${String(s.preset)})`);
+  if (s.status === 'running' || s.status === 'queued') fail('conflict', `sweep ${id} is still ${s.status}; the report reads finished sweeps`);
   return s;
 }
 
@@ -100,7 +100,9 @@ export async function buildReport(store: LabStore, version: string, input: Repor
       seeds: Number(first.config.seeds ?? 0),
       createdAt: new Date(),
       config: {
-        ...(t1 ? { [`Table 1 sweep ${t1.id}`]: t1.config, [`Table 1 runs (all but loss, mask, seed)`]: sharedConfig(store, t1.id, ['loss', 'mask', 'seed']) } : {}),
+        ...(t1
+          ? { [`Table 1 sweep ${t1.id}`]: t1.config, [`Table 1 runs (all but loss, mask, seed)`]: sharedConfig(store, t1.id, ['loss', 'mask', 'seed']) }
+          : {}),
         ...(sens
           ? {
               [`sensitivity sweep ${sens.id}`]: sens.config,

@@ -145,7 +145,8 @@ async function reportTable1(flags: ReportFlags, cmd: Command): Promise<void> {
       files.push(file);
     }
     const seconds = (Date.now() - t0) / 1000;
-    const study = sens !== undefined ? ((await call(lab, 'sweeps:get', { id: sens })).summary as { sensitivity?: SensitivityStudy } | null)?.sensitivity : undefined;
+    const study =
+      sens !== undefined ? ((await call(lab, 'sweeps:get', { id: sens })).summary as { sensitivity?: SensitivityStudy } | null)?.sensitivity : undefined;
     const sentence = study ? sensitivitySentence(study) : undefined;
     print(g.json, { out, files, bytes: Buffer.byteLength(report.content), sweeps: ran, table1: t1, sensitivity: sens, seconds, sentence }, () =>
       [

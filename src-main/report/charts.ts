@@ -14,6 +14,8 @@ export interface LineSeries {
 }
 
 export interface LineChartSpec {
+  /** unique within a document: it prefixes the SVG's element ids and classes, so charts side by side never share one */
+  id: string;
   title: string;
   subtitle?: string;
   xName: string;
@@ -101,7 +103,14 @@ export async function lineChartSvg(spec: LineChartSpec): Promise<string> {
           : {}),
       })),
     });
-    return chart.renderToSVGString();
+    // zrender numbers its ids and classes per process (zr0-, zr1-, …): the same chart would differ from one call to
+    // the next, so they are named after the chart instead
+    const prefix = `${spec.id.replace(/[^\w-]+/g, '_')}-`;
+    const classes = new Map<string, number>();
+    return chart
+      .renderToSVGString()
+      .replace(/\bzr\d+-/g, prefix)
+      .replace(/-cls-(\d+)/g, (_, n: string) => `-cls-${classes.get(n) ?? classes.set(n, classes.size).get(n)}`);
   } finally {
     chart.dispose();
   }

@@ -67,8 +67,7 @@ export function figure2Heatmaps(runs: readonly ReportRun[]): ReportFigure[] {
   for (const mask of masks) {
     const pick = (loss: string) =>
       runs.filter((r) => r.mask === mask && r.loss === loss && r.probs).sort((a, b) => a.seed - b.seed || a.id - b.id)[0] as
-        | (ReportRun & { probs: number[][] })
-        | undefined;
+        (ReportRun & { probs: number[][] }) | undefined;
     const pair = [pick('dpo'), pick('bdpo')].filter((r): r is ReportRun & { probs: number[][] } => !!r);
     if (!pair.length) continue;
     const f = (r: ReportRun, k: string) => (typeof r.final?.[k] === 'number' ? r.final[k].toFixed(2) : '—');
@@ -109,7 +108,10 @@ export function meanCurve(runs: readonly ReportRun[], metric: string): [number, 
 /** One chart per metric in CURVE_METRICS at one mask: a curve per loss, the mean over its seeds. */
 export async function trainingCurves(runs: readonly ReportRun[], mask: number): Promise<ReportFigure[]> {
   const atMask = runs.filter((r) => r.mask === mask);
-  const losses = [...PAPER_LOSSES.filter((l) => atMask.some((r) => r.loss === l)), ...new Set(atMask.map((r) => r.loss).filter((l) => !PAPER_LOSSES.includes(l as never)))];
+  const losses = [
+    ...PAPER_LOSSES.filter((l) => atMask.some((r) => r.loss === l)),
+    ...new Set(atMask.map((r) => r.loss).filter((l) => !PAPER_LOSSES.includes(l as never))),
+  ];
   const out: ReportFigure[] = [];
   for (const m of CURVE_METRICS) {
     let xMax = 0;
@@ -123,11 +125,13 @@ export async function trainingCurves(runs: readonly ReportRun[], mask: number): 
       .filter((s) => s.points.length > 0);
     if (!series.length) continue;
     const seeds = Math.max(...losses.map((l) => atMask.filter((r) => r.loss === l).length));
+    const id = `curves-${m.name.replace(/[^\w]+/g, '-')}-mask${maskLabel(mask)}`;
     out.push({
-      id: `curves-${m.name.replace(/[^\w]+/g, '-')}-mask${maskLabel(mask)}`,
+      id,
       title: m.title,
       caption: `${m.caption} Mask ${maskLabel(mask)}; each curve the mean over a loss's runs (number in brackets, up to ${seeds}).`,
       svg: await lineChartSvg({
+        id,
         title: m.title,
         subtitle: `mask ${maskLabel(mask)}, mean over seeds`,
         xName: 'training step (after the warm-up)',
@@ -154,11 +158,13 @@ export async function figure1Charts(): Promise<ReportFigure[]> {
     for (const preset of FIGURE1_PRESETS) {
       const r = computeTheory({ ...preset.input, sampling });
       const pts = (v: number[]): [number, number][] => normalise(v).map((y, i) => [i, y]);
+      const id = `figure1-${preset.input.muP}-${preset.input.muQ}-${sampling}`;
       out.push({
-        id: `figure1-${preset.input.muP}-${preset.input.muQ}-${sampling}`,
+        id,
         title: `μP = ${preset.input.muP}, μQ = ${preset.input.muQ}, ${sampling}`,
         caption: '',
         svg: await lineChartSvg({
+          id,
           title: `μP = ${preset.input.muP}, μQ = ${preset.input.muQ}`,
           subtitle: `σ² = ${preset.input.variance}, N = ${preset.input.n}, ${sampling} sampling`,
           xName: 'response i',

@@ -228,12 +228,10 @@ function figuresHtml(f: ReportFigures): string {
   const fig = (x: ReportFigure, cls: string) =>
     `<figure class="${cls}" id="${esc(x.id)}">${x.svg.replace(/^<\?xml[^>]*>\s*/, '')}${x.caption ? `<figcaption>${esc(x.caption)}</figcaption>` : ''}</figure>`;
   const sec = (key: keyof typeof FIG_TEXT, figs: ReportFigure[], cls: string, extra = '') =>
-    figs.length ? `<h2>${esc(FIG_TEXT[key].title)}</h2>\n<p>${esc(FIG_TEXT[key].intro)}${extra}</p>\n<div class="figs">${figs.map((x) => fig(x, cls)).join('\n')}</div>` : '';
-  return [
-    sec('figure2', f.figure2, 'wide', ` ${esc(f.source)}`),
-    sec('curves', f.curves, 'chart', ` ${esc(f.source)}`),
-    sec('figure1', f.figure1, 'small'),
-  ]
+    figs.length
+      ? `<h2>${esc(FIG_TEXT[key].title)}</h2>\n<p>${esc(FIG_TEXT[key].intro)}${extra}</p>\n<div class="figs">${figs.map((x) => fig(x, cls)).join('\n')}</div>`
+      : '';
+  return [sec('figure2', f.figure2, 'wide', ` ${esc(f.source)}`), sec('curves', f.curves, 'chart', ` ${esc(f.source)}`), sec('figure1', f.figure1, 'small')]
     .filter(Boolean)
     .join('\n');
 }

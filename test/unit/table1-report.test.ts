@@ -8,7 +8,7 @@ import { summariseRuns } from '@shared/sweeps';
 import { summariseSensitivity } from '@shared/sensitivity';
 import { sensitivitySentence } from '@shared/sensitivity-sentence';
 import { PAPER_LOSSES } from '@shared/losses';
-import { ci95Half, table1ReportHtml, toCsv } from '../../src-main/report/table1-report';
+import { ci95Half, table1ReportHtml, table1ReportMarkdown, toCsv } from '../../src-main/report/table1-report';
 
 let id = 0;
 const run = (config: Record<string, unknown>, v: number) => ({
@@ -69,6 +69,21 @@ describe('table1 report', () => {
     const sens = files.get('sensitivity.csv')!.trim().split('\r\n');
     expect(sens).toHaveLength(2);
     expect(sens[1]).toMatch(/^mlp,300,1,0\.01,0,/);
+  });
+
+  it("the report's summary follows the data: bDPO ahead in the study, or DPO ahead (HTML and Markdown alike)", () => {
+    const flipped = [0, 1, 2].flatMap((seed) =>
+      PAPER_LOSSES.map((loss) => run({ loss, mask: 0, seed, steps: 300 }, loss === 'dpo' ? 7 + seed / 10 : 4 + seed / 10)),
+    );
+    const sentenceOf = (h: string) => /<p class="sentence">([^<]*)<\/p>/.exec(h)![1];
+    const bdpoWins = sentenceOf(html);
+    const dpoWins = sentenceOf(table1ReportHtml({ sensitivity: summariseSensitivity(flipped), meta }));
+    expect(bdpoWins).toMatch(/^bdpo ranks first in 1 of 1 setting/);
+    expect(bdpoWins).toContain('supports the paper&#39;s claim');
+    expect(dpoWins).toMatch(/^dpo ranks first in 1 of 1 setting/);
+    expect(dpoWins).toContain('contradicts the paper&#39;s claim');
+    const { md } = table1ReportMarkdown({ sensitivity: summariseSensitivity(flipped), meta }, 'r');
+    expect(md).toContain(`> ${sensitivitySentence(summariseSensitivity(flipped))}`);
   });
 
   it('quotes CSV fields as RFC 4180 says', () => {
