@@ -132,7 +132,7 @@ const TABLE1_CSV_HEADER = ['metric', 'mask', 'loss', 'n', 'mean', 'std', 'ci95_l
 const T1_TEXT = {
   title: 'Table 1: ours beside the paper',
   normalized:
-    "Final expectedUtilityNormalized R̃ = Σ_x Σ_y π(y|x)·u(y|x)/Z_x, Z_x = Σ_y u(y|x): the paper's u(y|x) ∝ e^(−α(y−x)²) read as a distribution over y, which is on the scale of its Table 1. Mean ± half-width of the 95% t-interval over seeds; the paper's value beside each cell; bold: best loss per mask.",
+    "Final expectedUtilityNormalized R̃ = Σ_x Σ_y π(y|x)·u(y|x)/Z_x, Z_x = Σ_y u(y|x): the paper's u(y|x) ∝ e^(−α(y−x)²) read as a distribution over y, which is on the scale of its Table 1. The paper does not define its “reward”: this metric is our reading of it. Mean ± half-width of the 95% t-interval over seeds; the paper's value beside each cell; bold: best loss per mask.",
   rawTitle: 'Raw expected utility (not on the paper’s scale)',
   raw: 'Final expectedUtility R = Σ_x Σ_y π(y|x)·u(y|x), range (0, K]; shown for completeness, not compared with the paper.',
 };
@@ -142,7 +142,7 @@ function table1Section(summary: SweepSummary): { html: string; md: string; csv: 
   const raw = gridOf(summary, 'expectedUtility', false);
   const html = `<h2>${esc(T1_TEXT.title)}</h2>
 <p>Final <code>expectedUtilityNormalized</code> R̃ = Σ<sub>x</sub> Σ<sub>y</sub> π(y|x)·u(y|x)/Z<sub>x</sub>, Z<sub>x</sub> = Σ<sub>y</sub> u(y|x):
-the paper's u(y|x) ∝ e<sup>−α(y−x)²</sup> read as a distribution over y, which is on the scale of its Table 1. Mean ± half-width of the 95% t-interval over seeds; the paper's value below each cell; bold: best loss per mask.</p>
+the paper's u(y|x) ∝ e<sup>−α(y−x)²</sup> read as a distribution over y, which is on the scale of its Table 1. The paper does not define its “reward”: this metric is our reading of it. Mean ± half-width of the 95% t-interval over seeds; the paper's value below each cell; bold: best loss per mask.</p>
 ${gridHtml(norm)}
 <h3>${esc(T1_TEXT.rawTitle)}</h3>
 <p>Final <code>expectedUtility</code> R = Σ<sub>x</sub> Σ<sub>y</sub> π(y|x)·u(y|x), range (0, K]; shown for completeness, not compared with the paper.</p>
@@ -271,7 +271,7 @@ figcaption{font-size:12px;color:#4a5263;max-width:100%}figure.wide figcaption{ma
 @media print{figure{break-inside:avoid}}
 </style></head><body>
 <h1>Gradient imbalance in DPO: Table 1 reproduction</h1>
-<p>Ma et al. (2025), synthetic task (§6.1). DPO Lab ${esc(m.appVersion)}, backend ${esc(m.backend)}, ${m.seeds} seed${m.seeds === 1 ? '' : 's'} per cell, written ${esc(m.createdAt.toISOString())}.</p>
+<p>Ma et al. (2025), “Gradient Imbalance in Direct Preference Optimization”, arXiv:2502.20847: the synthetic task of §6.1 and Appendix B. DPO Lab ${esc(m.appVersion)}, backend ${esc(m.backend)}, ${m.seeds} seed${m.seeds === 1 ? '' : 's'} per cell, written ${esc(m.createdAt.toISOString())}.</p>
 ${parts.join('\n')}
 <h2>Data and settings</h2>
 <p>${downloads.join(' · ') || 'no data'}</p>
@@ -323,7 +323,7 @@ export function table1ReportMarkdown(input: Table1ReportInput, base: string): { 
   const m = input.meta;
   const md = [
     '# Gradient imbalance in DPO: Table 1 reproduction',
-    `Ma et al. (2025), synthetic task (§6.1). DPO Lab ${m.appVersion}, backend ${m.backend}, ${m.seeds} seed${m.seeds === 1 ? '' : 's'} per cell, written ${m.createdAt.toISOString()}.`,
+    `Ma et al. (2025), “Gradient Imbalance in Direct Preference Optimization”, arXiv:2502.20847: the synthetic task of §6.1 and Appendix B. DPO Lab ${m.appVersion}, backend ${m.backend}, ${m.seeds} seed${m.seeds === 1 ? '' : 's'} per cell, written ${m.createdAt.toISOString()}.`,
     ...parts,
     '## Data and settings',
     data.join(' · ') || 'no data',
