@@ -82,6 +82,15 @@ describe('custom losses in the CLI', () => {
     const { content } = decodeBundle(fs.readFileSync(out), out);
     expect(content.runs[0].customLoss).toEqual({ name: 'typed dpo', formula: BUILTIN_FORMULAS.dpo });
     expect(content.runs[0].config).toMatchObject({ loss: 'custom', customLoss: { name: 'typed dpo' } });
+    // into another lab: the imported run is the custom loss, and reruns there reproduce it exactly
+    const other = tmp.file('other.db');
+    const imported = await runCli(other, ['import', out, '--json']);
+    expect(imported.code, imported.stderr).toBe(0);
+    const runs = JSON.parse((await runCli(other, ['runs', '--loss', 'typed dpo', '--json'])).stdout) as { id: number; config: Record<string, unknown> }[];
+    expect(runs.map((r) => r.config.customLoss)).toEqual([{ name: 'typed dpo', formula: BUILTIN_FORMULAS.dpo }]);
+    const rerun = await runCli(other, ['rerun', '--run', String(runs[0].id), '--json']);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect((JSON.parse(rerun.stdout) as { comparison: { exact: boolean; summary: string } }).comparison).toMatchObject({ exact: true });
   });
 
   it('--loss-name alone runs a custom loss saved in the lab; an unknown name lists the saved ones', async () => {
