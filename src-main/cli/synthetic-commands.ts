@@ -94,6 +94,41 @@ interface ReportFlags {
   out: string;
 }
 
+/**
+ * Where stderr is not a terminal (a log file, a background job) there is no progress bar: a line every 30 s
+ * with the runs finished so far tells a long study is moving.
+ */
+function progressLines(lab: Lab, what: string, everyMs = 30_000): () => void {
+  if (process.stderr.isTTY) return () => undefined;
+  const t0 = Date.now();
+  let ended = 0;
+  // runs train in batched programs, so they end together: the steps of the runs in training say more
+  const training = new Map<number, { done: number; total: number }>();
+  const off = lab.service.onEvent((e: LabEvent) => {
+    if (e.type === 'run:progress') training.set(e.runId, { done: e.done, total: e.total });
+    if (e.type === 'run:status' && (e.status === 'done' || e.status === 'failed' || e.status === 'cancelled')) {
+      ended++;
+      training.delete(e.runId);
+    }
+  });
+  const line = () => {
+    let done = 0;
+    let total = 0;
+    for (const p of training.values()) {
+      done += p.done;
+      total += p.total;
+    }
+    const through = total > 0 ? ` (${Math.round((100 * done) / total)}% through their steps)` : '';
+    process.stderr.write(`${what}: ${ended} runs over, ${training.size} training${through}, after ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+  };
+  const timer = setInterval(line, everyMs);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    off();
+  };
+}
+
 /** The folder of --out must exist before any sweep runs: a typo should cost a second, not fifteen minutes. */
 function checkOutFolder(out: string): string {
   const abs = path.resolve(out);
@@ -127,7 +162,10 @@ async function reportTable1(flags: ReportFlags, cmd: Command): Promise<void> {
     const ran: { preset: string; sweepId: number; status: string; runs: number; seconds: number }[] = [];
     const run = async (preset: 'table1' | 'sensitivity') => {
       process.stderr.write(`running the ${preset === 'table1' ? 'Table 1 sweep' : 'sensitivity study'} with ${seeds} seed${seeds === 1 ? '' : 's'}…\n`);
-      const { sweep, runIds, seconds } = await startAndAwaitSweep(lab, { preset, seeds, ...(preset === 'table1' && steps ? { steps } : {}) });
+      const stopLines = progressLines(lab, preset);
+      const { sweep, runIds, seconds } = await startAndAwaitSweep(lab, { preset, seeds, ...(preset === 'table1' && steps ? { steps } : {}) }).finally(
+        stopLines,
+      );
       process.stderr.write(`sweep ${sweep.id} (${preset}) ${sweep.status}: ${runIds.length} runs in ${seconds.toFixed(1)} s\n`);
       ran.push({ preset, sweepId: sweep.id, status: sweep.status, runs: runIds.length, seconds });
       if (sweep.status !== 'done') throw new CliCommandError(`sweep ${sweep.id} (${preset}) ${sweep.status}; no report written`, exitOf(sweep.status));
