@@ -27,35 +27,45 @@ const SHAPES: Record<string, Shape> = {
 const CASES = ['wasm:small', 'cpu:small', 'wasm:gpt2-small', 'train:small:1', 'train:small:2', 'train:gpt2-small:2'];
 
 /**
+ * Writes the shape's model folder (GPT-2 layout, real GPT-2 tokenizer) once, in the parent process, so that a case's
+ * peak RSS is what training it takes, not what generating half a gigabyte of random weights took.
+ */
+async function writeShapeModel(shapeName: string, root: string): Promise<string> {
+  const shape = SHAPES[shapeName];
+  const model = path.join(root, `model-${shapeName}`);
+  if (fs.existsSync(path.join(model, 'config.json'))) return model;
+  const { writeTinyModel } = await import('../support/tiny-models');
+  const { writeGpt2Tokenizer } = await import('../support/tokenizers');
+  writeTinyModel(model, {
+    arch: 'gpt2',
+    layers: shape.layers,
+    hidden: shape.hidden,
+    heads: shape.heads,
+    vocabSize: shape.vocab,
+    maxPositions: 1024,
+    intermediate: 4 * shape.hidden,
+    tokenizer: false,
+    scale: 0.02,
+  });
+  writeGpt2Tokenizer(model);
+  return model;
+}
+
+/**
  * Whole LoRA training steps through the trainer (`trainLlm`: batch of one pair, DPO, AdamW, clipping, metrics) on
  * one or two threads, with a real GPT-2 tokenizer on a generated preference file whose sequences fill the shape's
  * tokens; tokens/s is the trainer's own perf/tokens_per_second, the median over the steps after the first.
  */
-async function runTrainCase(name: string): Promise<void> {
+async function runTrainCase(name: string, model: string): Promise<void> {
   const [, shapeName, threadsText] = name.split(':');
   const threads = Number(threadsText) as 1 | 2;
   const shape = SHAPES[shapeName];
-  const { writeTinyModel } = await import('../support/tiny-models');
-  const { writeGpt2Tokenizer } = await import('../support/tokenizers');
   const { initBackend } = await import('../../src-main/engine/backend');
   const { trainLlm } = await import('../../src-main/engine/llm/train');
   const { LlmConfigSchema } = await import('../../src-shared/llm-config');
   const { MemorySink } = await import('../../src-main/engine/sink');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dpo-lab-bench-train-'));
   try {
-    const model = path.join(dir, 'model');
-    writeTinyModel(model, {
-      arch: 'gpt2',
-      layers: shape.layers,
-      hidden: shape.hidden,
-      heads: shape.heads,
-      vocabSize: shape.vocab,
-      maxPositions: 1024,
-      intermediate: 4 * shape.hidden,
-      tokenizer: false,
-      scale: 0.02,
-    });
-    writeGpt2Tokenizer(model);
     // " word" is one GPT-2 token for these words, so a sequence of T words is about T tokens
     const words = ['the', 'cat', 'sat', 'on', 'a', 'mat', 'and', 'dog', 'ran', 'to', 'big', 'red', 'house', 'in', 'sun'];
     const text = (n: number, k: number) => Array.from({ length: n }, (_, i) => words[(i * 7 + k * 3) % words.length]).join(' ');
@@ -111,10 +121,9 @@ async function runTrainCase(name: string): Promise<void> {
   }
 }
 
-async function runCase(name: string): Promise<void> {
+async function runCase(name: string, model: string): Promise<void> {
   const [backend, shapeName] = name.split(':') as ['wasm' | 'cpu', string];
   const shape = SHAPES[shapeName];
-  const { writeTinyModel } = await import('../support/tiny-models');
   const { initBackend } = await import('../../src-main/engine/backend');
   const { loadCausalLM } = await import('../../src-main/engine/llm/models');
   const { sequenceLogps } = await import('../../src-main/engine/llm/logps');
@@ -122,21 +131,9 @@ async function runCase(name: string): Promise<void> {
   const { getLoss } = await import('../../src-main/engine/losses/registry');
   const { usesCheckpointing } = await import('../../src-main/engine/llm/memory');
   const tf = await import('../../src-main/engine/tf');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dpo-lab-bench-llm-'));
-  try {
-    writeTinyModel(dir, {
-      arch: 'gpt2',
-      layers: shape.layers,
-      hidden: shape.hidden,
-      heads: shape.heads,
-      vocabSize: shape.vocab,
-      maxPositions: 1024,
-      intermediate: 4 * shape.hidden,
-      tokenizer: false,
-      scale: 0.02,
-    });
+  {
     await initBackend(backend);
-    const lm = await loadCausalLM(dir, { lora: { rank: 8, alpha: 16 }, train: true });
+    const lm = await loadCausalLM(model, { lora: { rank: 8, alpha: 16 }, train: true });
     const T = shape.tokens;
     const seq = (k: number) => ({
       ids: Array.from({ length: T }, (_, t) => (t * 7919 + k * 104729) % shape.vocab),
@@ -185,12 +182,16 @@ async function runCase(name: string): Promise<void> {
         unit: 'tokens/s',
         note: `${label}, fwd+bwd, r 8 on c_attn${checkpoint ? ', activation checkpointing' : ''}`,
       },
-      { name: `llm ${shapeName} peak RSS`, backend, value: rss / 1024 ** 2, unit: 'MB', note: 'whole process, model included' },
+      {
+        name: `llm ${shapeName} peak RSS`,
+        backend,
+        value: rss / 1024 ** 2,
+        unit: 'MB',
+        note: 'whole process: model loaded, reference pass and training steps',
+      },
     ];
     process.stdout.write(`ROWS ${JSON.stringify(rows)}\n`);
     lm.dispose();
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -198,20 +199,27 @@ async function main(): Promise<void> {
   const caseArg = process.argv.indexOf('--case');
   if (caseArg > 0) {
     const c = process.argv[caseArg + 1];
-    return c.startsWith('train:') ? runTrainCase(c) : runCase(c);
+    const model = process.argv[caseArg + 2];
+    return c.startsWith('train:') ? runTrainCase(c, model) : runCase(c, model);
   }
   const only = process.argv.slice(2);
   const cases = only.length ? CASES.filter((c) => only.includes(c)) : CASES;
   const rows: BenchRow[] = [];
   const self = fileURLToPath(import.meta.url);
-  for (const c of cases) {
-    const t0 = performance.now();
-    const res = spawnSync(process.execPath, ['--import', 'tsx', self, '--case', c], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-    const line = res.stdout.split('\n').find((l) => l.startsWith('ROWS '));
-    // A case that cannot run here (GPT-2 small runs the 4 GB WASM heap out) is a row of the table, not the end of it.
-    if (!line) rows.push({ name: `llm ${c}`, backend: c.split(':')[0], value: NaN, unit: '', note: `failed (exit ${res.status}); its error is above` });
-    else rows.push(...(JSON.parse(line.slice(5)) as BenchRow[]));
-    console.error(`bench llm ${c}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const models = fs.mkdtempSync(path.join(os.tmpdir(), 'dpo-lab-bench-models-'));
+  try {
+    for (const c of cases) {
+      const t0 = performance.now();
+      const model = await writeShapeModel(c.split(':')[1], models);
+      const res = spawnSync(process.execPath, ['--import', 'tsx', self, '--case', c, model], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+      const line = res.stdout.split('\n').find((l) => l.startsWith('ROWS '));
+      // A case that cannot run here (GPT-2 small runs the 4 GB WASM heap out) is a row of the table, not the end of it.
+      if (!line) rows.push({ name: `llm ${c}`, backend: c.split(':')[0], value: NaN, unit: '', note: `failed (exit ${res.status}); its error is above` });
+      else rows.push(...(JSON.parse(line.slice(5)) as BenchRow[]));
+      console.error(`bench llm ${c}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    }
+  } finally {
+    fs.rmSync(models, { recursive: true, force: true });
   }
   printTable(rows);
 }

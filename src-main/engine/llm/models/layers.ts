@@ -51,7 +51,7 @@ export interface ForwardOptions {
 
 /** x [N, in] → [N, out]. */
 export function linear(x: tf.Tensor2D, l: Linear, o: ForwardOptions, seed: number): tf.Tensor2D {
-  let y: tf.Tensor2D = l.weight.tensor instanceof tf.Variable ? tf.matMul(x, l.weight.tensor as tf.Tensor2D) : frozenMatMul(x, l);
+  let y: tf.Tensor2D = l.weight.tensor instanceof tf.Variable ? tf.matMul(x, l.weight.tensor as tf.Tensor2D) : frozenMatMul(x, l, o.checkpoint !== true);
   if (l.bias) y = tf.add(y, l.bias.tensor);
   if (l.lora && o.adapters !== false) {
     const input = o.training && l.lora.dropout > 0 ? tf.dropout(x, l.lora.dropout, undefined, seed) : x;
@@ -61,15 +61,20 @@ export function linear(x: tf.Tensor2D, l: Linear, o: ForwardOptions, seed: numbe
 }
 
 /**
- * x·W for a frozen W whose input gradient dy·Wᵀ uses a kept copy of Wᵀ: autodiff would run matMul(dy, W, false,
- * true), and the WASM backend's matMul with a transposed operand is a scalar loop, ~10× slower than the plain one.
+ * x·W for a frozen W whose input gradient dy·Wᵀ multiplies by an explicit Wᵀ: autodiff would run matMul(dy, W,
+ * false, true), and the WASM backend's matMul with a transposed operand is a scalar loop, ~10× slower than the plain
+ * one. Wᵀ is kept for the model's life (`keepTranspose`), or, in runs that checkpoint activations to save memory
+ * (large models, many rows), made for each backward pass: a transpose costs ~4% of that matMul at 1024 rows, and
+ * keeping every Wᵀ costs another copy of the frozen weights (340 MB for GPT-2 small).
  */
-function frozenMatMul(x: tf.Tensor2D, l: Linear): tf.Tensor2D {
+function frozenMatMul(x: tf.Tensor2D, l: Linear, keepTranspose: boolean): tf.Tensor2D {
   const w = l.weight.tensor as tf.Tensor2D;
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
     value: tf.matMul(args[0] as tf.Tensor2D, w),
     gradFunc: (dy: tf.Tensor) => {
-      l.frozenT ??= tf.keep(tf.transpose(w));
+      if (l.frozenT) return tf.matMul(dy as tf.Tensor2D, l.frozenT);
+      if (!keepTranspose) return tf.matMul(dy as tf.Tensor2D, tf.transpose(w));
+      l.frozenT = tf.keep(tf.transpose(w));
       return tf.matMul(dy as tf.Tensor2D, l.frozenT);
     },
   }));
