@@ -1,13 +1,13 @@
 /** The launcher's knowledge of SyntheticConfig: labels, groups, help, and the presets the paper needs. */
 import { SyntheticConfigSchema, defaultSyntheticConfig, type SyntheticConfig } from '@shared/synthetic-config';
-import { LOSS_NAMES, PAPER_LOSSES, type LossName } from '@shared/losses';
+import { LOSS_NAMES, PAPER_LOSSES, type CustomLossSpec, type LossName } from '@shared/losses';
 import { TABLE1_MASKS } from '@shared/paper';
 import { schemaFields, type SchemaField } from '@shared/schema-fields';
 import { issuesFromZod } from '@shared/errors';
 
 export { LOSS_NAMES, PAPER_LOSSES, type LossName, type SyntheticConfig };
 
-export type ConfigKey = Exclude<keyof SyntheticConfig, 'loss'>;
+export type ConfigKey = Exclude<keyof SyntheticConfig, 'loss' | 'customLoss'>;
 
 /** A launcher input: the schema's own kind, bounds, label and help (schemaFields), plus when to show it. */
 export interface FieldMeta extends SchemaField {
@@ -36,19 +36,24 @@ export const DEFAULT_CONFIG: SyntheticConfig = defaultSyntheticConfig();
 export interface LaunchForm {
   config: SyntheticConfig;
   losses: LossName[];
+  /** saved custom (formula) losses picked beside the built-ins */
+  customs: CustomLossSpec[];
   seeds: number;
   name: string;
   tags: string;
 }
 
 export function freshForm(): LaunchForm {
-  return { config: { ...DEFAULT_CONFIG }, losses: ['dpo'], seeds: 1, name: '', tags: '' };
+  return { config: { ...DEFAULT_CONFIG }, losses: ['dpo'], customs: [], seeds: 1, name: '', tags: '' };
 }
 
 /** Client-side validation with the same schema the lab uses; keys are the lab's paths ("config.lr"). */
 export function validateForm(f: LaunchForm): Record<string, string> {
   const errors: Record<string, string> = {};
-  const res = SyntheticConfigSchema.safeParse(f.config);
+  // the loss fields come from the pickers at launch (a saved formula is checked when saved)
+  const { customLoss: _custom, ...fields } = f.config;
+  void _custom;
+  const res = SyntheticConfigSchema.safeParse({ ...fields, loss: 'dpo' });
   if (!res.success) {
     for (const i of issuesFromZod(res.error, 'config')) errors[i.path] ??= i.message;
   }
@@ -56,7 +61,7 @@ export function validateForm(f: LaunchForm): Record<string, string> {
     if (typeof v === 'number' && Number.isNaN(v)) errors[`config.${k}`] = 'enter a number';
     if ((v as unknown) === '' || v === null) errors[`config.${k}`] = 'required';
   }
-  if (!f.losses.length) errors.losses = 'pick at least one loss';
+  if (!f.losses.length && !f.customs.length) errors.losses = 'pick at least one loss';
   if (!Number.isInteger(f.seeds) || f.seeds < 1 || f.seeds > 50) errors.seeds = 'seeds must be a whole number from 1 to 50';
   const long = parseTags(f.tags).find((t) => t.length > MAX_TAG_LENGTH);
   if (long) errors.tags = `tags must be at most ${MAX_TAG_LENGTH} characters (“${long.slice(0, 20)}…” has ${long.length})`;
@@ -129,6 +134,7 @@ export const PRESETS: Preset[] = [
     apply(f) {
       Object.assign(f.config, { ...DEFAULT_CONFIG, model: 'mlp', mask: 0 });
       f.losses = ['dpo', 'bdpo'];
+      f.customs = [];
       f.seeds = 1;
       f.name = 'Figure 2';
     },
@@ -140,6 +146,7 @@ export const PRESETS: Preset[] = [
     apply(f) {
       Object.assign(f.config, { ...DEFAULT_CONFIG, steps: 200, refSteps: 50 });
       f.losses = ['dpo'];
+      f.customs = [];
       f.seeds = 1;
       f.name = '';
     },

@@ -5,10 +5,11 @@
  */
 import { LlmConfigSchema, LLM_PRESETS, type LlmConfig } from '@shared/llm-config';
 import type { DatasetInspection, ModelInspection } from '@shared/llm-api';
-import { LOSS_NAMES, PAPER_LOSSES, type LossName } from '@shared/losses';
+import { LOSS_NAMES, PAPER_LOSSES, type CustomLossSpec, type LossName } from '@shared/losses';
 import { schemaFields, type SchemaField } from '@shared/schema-fields';
 import { issuesFromZod } from '@shared/errors';
 import { parseTags, MAX_TAGS, MAX_TAG_LENGTH } from './launch';
+import { batchConfig, type LossBatch } from '@shared/loss-batches';
 
 export { LOSS_NAMES, PAPER_LOSSES, LLM_PRESETS, type LossName, type LlmConfig };
 
@@ -24,11 +25,12 @@ export interface LlmField extends SchemaField {
 const ALL_FIELDS = schemaFields(LlmConfigSchema) as LlmField[];
 
 /** Fields the launcher draws by hand: model and data (pick from the lists or type a path), loss (checkboxes). */
-const OWN_INPUTS: readonly LlmKey[] = ['model', 'data', 'loss'];
+const OWN_INPUTS: readonly LlmKey[] = ['model', 'data', 'loss', 'customLoss'];
 
 const SHOWN_WHEN: Partial<Record<LlmKey, (c: LlmValues, losses: readonly string[]) => boolean>> = {
   preference: (c) => c.dataFormat === 'saferlhf' || c.dataFormat === 'auto',
-  clip: (_c, losses) => losses.some((l) => l.startsWith('nbdpo')),
+  // a formula may read clip too
+  clip: (_c, losses) => losses.some((l) => l.startsWith('nbdpo') || l === 'custom'),
   labelSmoothing: (_c, losses) => losses.includes('cdpo'),
   loraRank: (c) => c.finetune === 'lora',
   loraAlpha: (c) => c.finetune === 'lora',
@@ -49,12 +51,14 @@ export const LLM_DEFAULTS: LlmValues = Object.fromEntries(ALL_FIELDS.map((f) => 
 export interface LlmForm {
   config: LlmValues;
   losses: LossName[];
+  /** saved custom (formula) losses picked beside the built-ins */
+  customs: CustomLossSpec[];
   name: string;
   tags: string;
 }
 
 export function freshLlmForm(): LlmForm {
-  return { config: { ...LLM_DEFAULTS }, losses: ['dpo'], name: '', tags: '' };
+  return { config: { ...LLM_DEFAULTS }, losses: ['dpo'], customs: [], name: '', tags: '' };
 }
 
 /** A preset over the defaults; the chosen model and data stay. */
@@ -67,12 +71,15 @@ export function applyLlmPreset(f: LlmForm, id: string): void {
 /** Client-side validation with the lab's schema; keys are the lab's paths ("config.lr"). */
 export function validateLlmForm(f: LlmForm): Record<string, string> {
   const errors: Record<string, string> = {};
-  const res = LlmConfigSchema.safeParse({ ...f.config, loss: f.losses[0] ?? f.config.loss });
+  // the loss fields come from the pickers at launch (a saved formula is checked when saved)
+  const { customLoss: _custom, ...fields } = f.config;
+  void _custom;
+  const res = LlmConfigSchema.safeParse({ ...fields, loss: 'dpo' });
   if (!res.success) for (const i of issuesFromZod(res.error, 'config')) errors[i.path] ??= i.message;
   for (const [k, v] of Object.entries(f.config)) {
     if (typeof v === 'number' && Number.isNaN(v)) errors[`config.${k}`] = 'enter a number';
   }
-  if (!f.losses.length) errors.losses = 'pick at least one loss';
+  if (!f.losses.length && !f.customs.length) errors.losses = 'pick at least one loss';
   const tags = parseTags(f.tags);
   const long = tags.find((t) => t.length > MAX_TAG_LENGTH);
   if (long) errors.tags = `tags must be at most ${MAX_TAG_LENGTH} characters (“${long.slice(0, 20)}…” has ${long.length})`;
@@ -80,9 +87,9 @@ export function validateLlmForm(f: LlmForm): Record<string, string> {
   return errors;
 }
 
-/** The config the lab gets: only the schema's keys, the first picked loss as config.loss. */
-export function configForLaunch(f: LlmForm): LlmValues {
-  return { ...f.config, loss: f.losses[0] ?? f.config.loss };
+/** The config the lab gets for one request (lossBatches): only the schema's keys, its loss fields from the batch. */
+export function configForLaunch(f: LlmForm, batch: LossBatch): Record<string, unknown> {
+  return batchConfig(f.config as Record<string, unknown>, batch);
 }
 
 /** A stored run config back into the form (unknown keys dropped, missing ones defaulted). */
