@@ -92,9 +92,31 @@ export function rmsNorm(x: tf.Tensor2D, w: tf.Tensor, eps: number): tf.Tensor2D 
 }
 
 /** GPT-2's gelu_new: the tanh approximation. */
+/**
+ * GPT-2's tanh GELU, 0.5·x·(1 + tanh(c·(x + 0.044715·x³))), as one op with its own gradient: autodiff through the
+ * formula keeps eight [N, 4d] tensors per layer and differentiates x³ through pow (exp and log per element on
+ * WASM); this keeps x and the tanh and uses x·x·x.
+ */
 export function geluTanh(x: tf.Tensor): tf.Tensor {
-  const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI));
-  return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
+  const c = Math.sqrt(2 / Math.PI);
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const input = args[0] as tf.Tensor;
+    const save = args[1] as tf.GradSaveFunc;
+    const sq = tf.mul(input, input);
+    const t = tf.tanh(tf.mul(tf.mul(input, tf.add(tf.mul(sq, 0.044715), 1)), c));
+    save([input, t]);
+    return {
+      value: tf.mul(tf.mul(input, 0.5), tf.add(t, 1)),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [x0, t0] = saved;
+        // d/dx = 0.5·(1 + t) + 0.5·x·(1 − t²)·c·(1 + 3·0.044715·x²)
+        const dInner = tf.mul(tf.add(tf.mul(tf.mul(x0, x0), 3 * 0.044715), 1), c);
+        const d = tf.add(tf.mul(tf.add(t0, 1), 0.5), tf.mul(tf.mul(tf.mul(x0, 0.5), tf.sub(1, tf.mul(t0, t0))), dInner));
+        return tf.mul(dy, d);
+      },
+    };
+  });
+  return op(x);
 }
 
 /** RoPE inverse frequencies with Hugging Face's rope_scaling variants (linear, llama3). */
