@@ -201,13 +201,21 @@ export function backendName(label: string | null): string | null {
 }
 
 /** Compares the final metrics of a rerun with those of the run it repeats. */
+/** Metrics that measure the machine a run trained on (tokens/s, step time, memory), not what it learned. */
+export function isMachineMetric(name: string): boolean {
+  return name.startsWith('perf/');
+}
+
 export function compareFinals(
   original: { final: Record<string, number> | null; backend: string | null },
   rerun: { final: Record<string, number> | null; backend: string | null },
 ): RerunComparison {
   const a = original.final ?? {};
   const b = rerun.final ?? {};
-  const names = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+  const all = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+  // tokens/s, step time and memory measure the machine at the time, not the training: never the same twice
+  const names = all.filter((m) => !isMachineMetric(m));
+  const skipped = all.length - names.length;
   const differences: MetricDifference[] = [];
   for (const metric of names) {
     const x = metric in a ? a[metric] : null;
@@ -217,7 +225,9 @@ export function compareFinals(
   }
   const exact = differences.length === 0 && names.length > 0;
   const sameBackend = backendName(original.backend) === backendName(rerun.backend);
-  const backendNote = sameBackend ? '' : ` (backend ${original.backend ?? 'unknown'} → ${rerun.backend ?? 'unknown'})`;
+  const backendNote =
+    (sameBackend ? '' : ` (backend ${original.backend ?? 'unknown'} → ${rerun.backend ?? 'unknown'})`) +
+    (skipped ? `; ${skipped} timing/memory metric${skipped > 1 ? 's' : ''} (perf/*) not compared` : '');
   const summary = exact
     ? `reproduced exactly: all ${names.length} final metrics identical${backendNote}`
     : names.length === 0
