@@ -34,10 +34,16 @@ export function customLossColor(name: string): string {
   return CUSTOM_PALETTE[h % CUSTOM_PALETTE.length];
 }
 
-/** A loss's colour by its display label: a built-in's own, a custom loss's from its name ('custom' alone: grey). */
+/**
+ * Labels in a loss column that are not losses: 'custom' with no name, and the benchmark's 'sft' row (the starting
+ * model every loss trains from). They stay grey rather than borrow a custom loss's hue.
+ */
+const NOT_A_LOSS = new Set(['custom', 'sft']);
+
+/** A loss's colour by its display label: a built-in's own, a custom loss's from its name, grey for what is not a loss. */
 export function lossColor(loss: string | null | undefined): string {
-  if (!loss) return FALLBACK;
-  return LOSS_COLORS[loss] ?? (loss === 'custom' ? FALLBACK : customLossColor(loss));
+  if (!loss || NOT_A_LOSS.has(loss)) return FALLBACK;
+  return LOSS_COLORS[loss] ?? customLossColor(loss);
 }
 
 /** The label a run's loss goes by: a custom run's saved name, otherwise the loss itself. */
