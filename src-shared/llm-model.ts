@@ -89,3 +89,11 @@ export interface ModelSpec {
   bosTokenId: number | null;
   eosTokenId: number | null;
 }
+
+/** A parameter count as people read it: 124_439_808 → "124.4M", 1.1e9 → "1.10B", 30_112 → "30.1K". */
+export function formatParameterCount(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)}B`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}K`;
+  return String(n);
+}

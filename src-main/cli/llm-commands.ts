@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { LlmConfigSchema } from '@shared/llm-config';
 import { EXIT } from '@shared/errors';
+import { formatParameterCount } from '@shared/llm-model';
 import { addSchemaOptions, CliInputError, valuesFromFlags } from './options';
 import { addCustomLossOptions, checkedFormula, customLossFromFlags, lossChoiceList, lossesWithCustom } from './custom-loss-flags';
 import { call, openComputeLab, openLab, print, waitForRuns, type GlobalOpts } from './common';
@@ -174,7 +175,7 @@ export function registerLlmCommands(program: Command, run: Command): void {
         const m = await call(lab, 'models:inspect', { path: dir });
         print(g.json, m, () =>
           [
-            `${m.architecture} (${m.modelType}), ${(m.parameters / 1e6).toFixed(1)} M parameters, ${m.dtypes.join('/')} on disk`,
+            `${m.architecture} (${m.modelType}), ${formatParameterCount(m.parameters)} parameters, ${m.dtypes.join('/')} on disk`,
             `vocabulary ${m.vocabSize}, context ${m.contextLength}, ${m.layers} layers × ${m.hiddenSize}, ${m.heads} heads (${m.kvHeads} kv)`,
             `training memory at ${m.memoryEstimate.maxLength} tokens, batch ${m.memoryEstimate.batchSize}: LoRA ≈ ${(m.memoryEstimate.lora / 1024 ** 3).toFixed(2)} GiB, full ≈ ${(m.memoryEstimate.full / 1024 ** 3).toFixed(2)} GiB`,
           ].join('\n'),

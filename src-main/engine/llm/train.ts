@@ -5,6 +5,7 @@ import type { LossDefinition, LossHyper } from '../losses/types';
 import { RunCancelled, type RunSink } from '../sink';
 import { Rng } from '../synthetic/rng';
 import type { LlmConfig } from '@shared/llm-config';
+import { formatParameterCount } from '@shared/llm-model';
 import { loadCausalLM, type CausalLM } from './models';
 import { sequenceLogps } from './logps';
 import { packSequences } from './sequence-batch';
@@ -153,7 +154,7 @@ export async function trainLlm(input: LlmTrainInput, sink: LlmSink): Promise<{ f
     const checkpointing = usesCheckpointing(c.gradientCheckpointing, lm.spec, shape);
     const estimate = estimateTrainingBytes(lm.spec, { ...shape, checkpoint: checkpointing });
     sink.log(
-      `model ${lm.spec.modelType}: ${(total / 1e6).toFixed(1)} M parameters, ${c.finetune === 'lora' ? `LoRA r${c.loraRank}: ` : ''}${(trainable / 1e6).toFixed(3)} M trainable; memory estimate ${mb(estimate)}${checkpointing ? ` with activation checkpointing (${c.gradientCheckpointing})` : ''}`,
+      `model ${lm.spec.modelType}: ${formatParameterCount(total)} parameters, ${c.finetune === 'lora' ? `LoRA r${c.loraRank}: ` : ''}${formatParameterCount(trainable)} trainable; memory estimate ${mb(estimate)}${checkpointing ? ` with activation checkpointing (${c.gradientCheckpointing})` : ''}`,
     );
     if (tf.getBackend() === 'wasm' && estimate > WASM_USABLE_BYTES)
       throw new Error(

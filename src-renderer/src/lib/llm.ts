@@ -10,6 +10,7 @@ import { schemaFields, type SchemaField } from '@shared/schema-fields';
 import { issuesFromZod } from '@shared/errors';
 import { parseTags, MAX_TAGS, MAX_TAG_LENGTH } from './launch';
 import { batchConfig, type LossBatch } from '@shared/loss-batches';
+import { formatParameterCount } from '@shared/llm-model';
 
 export { LOSS_NAMES, PAPER_LOSSES, LLM_PRESETS, type LossName, type LlmConfig };
 
@@ -176,9 +177,4 @@ export function fmtBytes(n: number | null | undefined): string {
 }
 
 /** 124_439_808 → "124.4M", 1.1e9 → "1.10B". */
-export function fmtParams(n: number): string {
-  if (n >= 1e9) return `${(n / 1e9).toFixed(2)}B`;
-  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
-  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}K`;
-  return String(n);
-}
+export const fmtParams = formatParameterCount;
