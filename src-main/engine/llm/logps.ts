@@ -78,6 +78,17 @@ function perRowSum(values: tf.Tensor1D, row: Int32Array, rows: number): tf.Tenso
   return tf.reshape(tf.matMul(tf.tensor2d(sel, [rows, m]), tf.reshape(values, [m, 1])), [rows]) as tf.Tensor1D;
 }
 
+const columnNorms = new WeakMap<tf.Tensor, number>();
+/** The largest column norm of a frozen head W [d, V], once per head. */
+function maxColumnNorm(w: tf.Tensor2D): number {
+  let n = columnNorms.get(w);
+  if (n === undefined) {
+    n = tf.tidy(() => tf.max(tf.norm(w, 'euclidean', 0)).dataSync()[0]);
+    columnNorms.set(w, n);
+  }
+  return n;
+}
+
 /**
  * log softmax(h·W)[i, next[i]] for hidden states h [m, d] and a frozen head W [d, V], as one op with its own
  * gradient: dh = dy·(W[:, next] − softmax·Wᵀ), so neither a one-hot nor an (onehot − softmax) [m, V] tensor is
@@ -102,13 +113,16 @@ function frozenHeadLogp(h: tf.Tensor2D, head: { w: tf.Tensor2D; wT: tf.Tensor2D 
     const lses: tf.Tensor[] = [];
     const values: tf.Tensor[] = [];
     let kept: tf.Tensor[] = [];
+    // |logit| ≤ ‖h_i‖·max_j ‖W_j‖: below 80 no exponential can overflow (or the sum vanish), so log Σ exp needs no
+    // max shift, which saves two passes over the [m, V] logits
+    const unshifted = tf.tidy(() => tf.max(tf.norm(x, 'euclidean', 1)).dataSync()[0]) * maxColumnNorm(head.w) < 80;
     for (const [r0, r1] of chunks) {
       const [lse, value, e, sum] = tf.tidy(() => {
         const logits = tf.matMul(single ? x : tf.slice(x, [r0, 0], [r1 - r0, -1]), head.w);
-        const max = tf.max(logits, 1, true);
-        const ex = tf.exp(tf.sub(logits, max));
+        const max = unshifted ? null : tf.max(logits, 1, true);
+        const ex = tf.exp(max ? tf.sub(logits, max) : logits);
         const s = tf.sum(ex, 1, true);
-        const l = tf.add(tf.reshape(tf.log(s), [r1 - r0]), tf.reshape(max, [r1 - r0]));
+        const l = max ? tf.add(tf.reshape(tf.log(s), [r1 - r0]), tf.reshape(max, [r1 - r0])) : tf.reshape(tf.log(s), [r1 - r0]);
         const picked = tf.gather(tf.reshape(logits, [(r1 - r0) * vocab]), flatTargets(r0, r1));
         return [l, tf.sub(picked, l), ex, s];
       });

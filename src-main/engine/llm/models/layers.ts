@@ -81,17 +81,53 @@ function frozenMatMul(x: tf.Tensor2D, l: Linear, keepTranspose: boolean): tf.Ten
   return op(x) as tf.Tensor2D;
 }
 
+/**
+ * LayerNorm (x − mean)/√(var + ε)·g + b over the last axis, as one op with its own gradient: it keeps x̂ and
+ * 1/σ per row for the backward pass (dx = (dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂))/σ with dx̂ = dy·g) instead of the
+ * dozen tensors and thirty-odd small kernels autodiff through the formula records per norm.
+ */
 export function layerNorm(x: tf.Tensor2D, g: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor2D {
-  const { mean, variance } = tf.moments(x, -1, true);
-  return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), g), b);
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [input, gain, bias] = args as tf.Tensor[];
+    const save = args[3] as tf.GradSaveFunc;
+    const { mean, variance } = tf.moments(input, -1, true);
+    const inv = tf.rsqrt(tf.add(variance, eps));
+    const xhat = tf.mul(tf.sub(input, mean), inv);
+    save([xhat, inv, gain]);
+    return {
+      value: tf.add(tf.mul(xhat, gain), bias),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xh, iv, g0] = saved;
+        const dxhat = tf.mul(dy, g0);
+        const centred = tf.sub(tf.sub(dxhat, tf.mean(dxhat, -1, true)), tf.mul(xh, tf.mean(tf.mul(dxhat, xh), -1, true)));
+        return [tf.mul(centred, iv), tf.reshape(tf.sum(tf.mul(dy, xh), 0), g0.shape), tf.reshape(tf.sum(dy, 0), g0.shape)];
+      },
+    };
+  });
+  return op(x, g, b) as tf.Tensor2D;
 }
 
+/** RMSNorm x/√(mean(x²) + ε)·w as one op with its own gradient (dx = (dx̂ − x̂·mean(dx̂·x̂))/rms, dx̂ = dy·w), as layerNorm. */
 export function rmsNorm(x: tf.Tensor2D, w: tf.Tensor, eps: number): tf.Tensor2D {
-  const ms = tf.mean(tf.square(x), -1, true);
-  return tf.mul(tf.mul(x, tf.rsqrt(tf.add(ms, eps))), w);
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [input, weight] = args as tf.Tensor[];
+    const save = args[2] as tf.GradSaveFunc;
+    const inv = tf.rsqrt(tf.add(tf.mean(tf.square(input), -1, true), eps));
+    const xhat = tf.mul(input, inv);
+    save([xhat, inv, weight]);
+    return {
+      value: tf.mul(xhat, weight),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xh, iv, w0] = saved;
+        const dxhat = tf.mul(dy, w0);
+        const dx = tf.mul(tf.sub(dxhat, tf.mul(xh, tf.mean(tf.mul(dxhat, xh), -1, true))), iv);
+        return [dx, tf.reshape(tf.sum(tf.mul(dy, xh), 0), w0.shape)];
+      },
+    };
+  });
+  return op(x, w) as tf.Tensor2D;
 }
 
-/** GPT-2's gelu_new: the tanh approximation. */
 /**
  * GPT-2's tanh GELU, 0.5·x·(1 + tanh(c·(x + 0.044715·x³))), as one op with its own gradient: autodiff through the
  * formula keeps eight [N, 4d] tensors per layer and differentiates x³ through pow (exp and log per element on
