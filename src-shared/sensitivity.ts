@@ -81,6 +81,29 @@ const settingOf = (c: Record<string, unknown>): SensitivitySetting => ({
 });
 
 /** The paper's Table 1 ranking at a mask, best first (ties in the paper's order). */
+/**
+ * One setting's row as a table shows it (CLI text, HTML and Markdown report): model, steps, β, lr, mask, τ,
+ * bDPO − DPO, p, Holm's p, the verdict, our ranking best first. Each table picks how p reads and what separates the
+ * ranking.
+ */
+export function sensitivityCells(r: SensitivityRow, o: { p: (p: number | null | undefined) => string; rankSep: string }): string[] {
+  const fixed = (x: number | null | undefined, d: number) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(d));
+  const s = r.setting;
+  return [
+    s.model,
+    String(s.steps),
+    String(s.beta),
+    String(s.lr),
+    String(s.mask),
+    fixed(r.tau, 2),
+    fixed(r.bdpoMinusDpo, 3),
+    o.p(r.welch?.p),
+    o.p(r.pHolm),
+    r.better,
+    r.ranking.join(o.rankSep),
+  ];
+}
+
 export function paperRanking(mask: number): string[] {
   return rankByScore(
     PAPER_LOSSES.filter((l) => paperTable1(mask, l) !== undefined),

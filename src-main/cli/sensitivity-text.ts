@@ -1,4 +1,4 @@
-import type { SensitivityStudy } from '@shared/sensitivity';
+import { sensitivityCells, type SensitivityStudy } from '@shared/sensitivity';
 import { sensitivitySentence } from '@shared/sensitivity-sentence';
 
 const num = (x: number | null | undefined, d: number) => (x === null || x === undefined ? '—' : x.toFixed(d));
@@ -7,19 +7,7 @@ const pText = (p: number | null) => (p === null ? '—' : p < 0.001 ? '<0.001' :
 /** The sensitivity study as text: one line per setting, then the counts the summary sentence rests on. */
 export function sensitivityText(study: SensitivityStudy): string {
   const head = ['model', 'steps', 'beta', 'lr', 'mask', 'tau', 'bdpo−dpo', 'p', 'p(Holm)', 'better', 'our ranking (best first)'];
-  const rows = study.rows.map((r) => [
-    r.setting.model,
-    String(r.setting.steps),
-    String(r.setting.beta),
-    String(r.setting.lr),
-    String(r.setting.mask),
-    num(r.tau, 2),
-    num(r.bdpoMinusDpo, 3),
-    pText(r.welch?.p ?? null),
-    pText(r.pHolm),
-    r.better,
-    r.ranking.join(' > '),
-  ]);
+  const rows = study.rows.map((r) => sensitivityCells(r, { p: (p) => pText(p ?? null), rankSep: ' > ' }));
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ');
   const firsts = Object.entries(study.firstPlaces)

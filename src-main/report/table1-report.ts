@@ -7,7 +7,7 @@
  * The same content as Markdown with the SVGs and CSVs as files beside it: table1ReportMarkdown.
  */
 import { PAPER_LOSSES } from '@shared/losses';
-import { paperRanking, type SensitivityStudy } from '@shared/sensitivity';
+import { paperRanking, sensitivityCells, type SensitivityStudy } from '@shared/sensitivity';
 import { sensitivitySentence } from '@shared/sensitivity-sentence';
 import { studentTQuantile } from '@shared/stats';
 import type { SweepSummary } from '@shared/sweeps';
@@ -173,19 +173,7 @@ function sensitivityCsv(study: SensitivityStudy): string {
 }
 
 const SENS_HEADER = ['model', 'steps', 'β', 'lr', 'mask', 'τ', 'bDPO − DPO', 'p', 'p Holm', 'better (p < 0.05)', 'our ranking, best first'];
-const sensCells = (r: SensitivityStudy['rows'][number]) => [
-  r.setting.model,
-  String(r.setting.steps),
-  String(r.setting.beta),
-  String(r.setting.lr),
-  String(r.setting.mask),
-  num(r.tau, 2),
-  num(r.bdpoMinusDpo, 3),
-  num(r.welch?.p, 3),
-  num(r.pHolm, 3),
-  r.better,
-  r.ranking.join(' › '),
-];
+const sensCells = (r: SensitivityStudy['rows'][number]) => sensitivityCells(r, { p: (p) => num(p, 3), rankSep: ' › ' });
 const sensExplain = (study: SensitivityStudy) =>
   `Per setting: our ranking of the six losses by final ${study.metric} (mean over seeds), Kendall's τ-b against the paper's Table 1 ranking at that mask (mask 0: ${paperRanking(0).join(' › ')}), mean bDPO − DPO, Welch's t-test (two-sided) and its Holm-adjusted p over the ${study.rows.length} settings.`;
 

@@ -11,6 +11,7 @@ import { parse } from 'csv-parse/sync';
 import { api, openApp, screenshot, until, type WebLab, withWebLabAndChromium } from './harness';
 import type { BenchRecord } from '@shared/bench';
 import type { EvalRecord } from '@shared/eval';
+import { TINY_BENCH_BUDGET as TINY } from '../support/bench-budget';
 
 let web: WebLab;
 let browser: Browser;
@@ -18,19 +19,6 @@ withWebLabAndChromium((w, b) => {
   web = w;
   browser = b;
 });
-
-const TINY = {
-  sftExamples: 40,
-  preferenceRows: 40,
-  evalPrompts: 4,
-  sftSteps: 2,
-  sftBatch: 8,
-  scorerSteps: 2,
-  scorerBatch: 8,
-  dpoSteps: 2,
-  dpoBatch: 4,
-  maxNewTokens: 4,
-};
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 

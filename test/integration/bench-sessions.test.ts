@@ -17,35 +17,11 @@ import type { BenchRecord } from '../../src-shared/bench';
 import type { EvalRecord } from '../../src-shared/eval';
 import { tempDir } from '../unit/tmp';
 import { runCli } from '../unit/cli-main';
+import { heard, invoke } from '../support/lab-service';
+import { TINY_BENCH_BUDGET as TINY } from '../support/bench-budget';
 
 const tmp = tempDir('dpo-lab-bench-sessions-');
 afterAll(() => tmp.cleanup());
-
-/** Every stage runs (SFT, both scorers, each loss, the evaluations), each a step or two. */
-const TINY = {
-  sftExamples: 40,
-  preferenceRows: 40,
-  evalPrompts: 4,
-  sftSteps: 2,
-  sftBatch: 8,
-  scorerSteps: 2,
-  scorerBatch: 8,
-  dpoSteps: 2,
-  dpoBatch: 4,
-  maxNewTokens: 4,
-};
-
-async function invoke<T>(lab: Lab, command: string, input: unknown): Promise<T> {
-  const res = await lab.service.invoke(command, input);
-  if (!res.ok) throw new Error(`${command}: ${res.error.message}`);
-  return res.value as T;
-}
-
-function heard(lab: Lab): LabEvent[] {
-  const events: LabEvent[] = [];
-  lab.service.onEvent((e) => events.push(e));
-  return events;
-}
 
 /** Resolves at the first event that matches. */
 const next = (lab: Lab, match: (e: LabEvent) => boolean) =>

@@ -5,13 +5,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
-import { createLab, type Lab } from '../../src-main/api/lab';
+import { createLab } from '../../src-main/api/lab';
 import { LabStore } from '../../src-main/store';
 import { childWorkerLauncher } from '../../src-main/runner/launch-child';
-import type { LabEvent } from '../../src-shared/events';
 import { writeTinyModel } from '../support/tiny-models';
 import { writeTinyScorer } from '../support/tiny-scorers';
 import { tempDir } from '../unit/tmp';
+import { heard, invoke } from '../support/lab-service';
 
 const tmp = tempDir('dpo-lab-eval-runner-');
 afterAll(() => tmp.cleanup());
@@ -25,18 +25,6 @@ beforeAll(() => {
   // plain text, one prompt a line: 60 prompts, one per batch, so a cancel lands between batches
   fs.writeFileSync(prompts, Array.from({ length: 60 }, (_, i) => `prompt number ${i}`).join('\n'));
 });
-
-async function invoke<T>(lab: Lab, command: string, input: unknown): Promise<T> {
-  const res = await lab.service.invoke(command, input);
-  if (!res.ok) throw new Error(`${command}: ${res.error.message}`);
-  return res.value as T;
-}
-
-function heard(lab: Lab): LabEvent[] {
-  const events: LabEvent[] = [];
-  lab.service.onEvent((e) => events.push(e));
-  return events;
-}
 
 async function until(check: () => boolean, what: string, ms = 120_000): Promise<void> {
   const end = Date.now() + ms;
