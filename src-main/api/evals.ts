@@ -97,7 +97,16 @@ export function evalHandlers(ctx: { store: LabStore; evals: EvalRunner }): EvalH
       void evals.enqueue(evalId, spec);
       return { evalId };
     },
-    'evals:list': ({ runId, benchId }) => store.evals.list({ runId, benchId }),
+    'evals:list': ({ runId, benchId }) => {
+      // a filter naming nothing is a mistake to report, not an empty table
+      if (runId !== undefined && !store.runs.get(runId))
+        throw new LabError('not_found', `run ${runId} does not exist`, [{ path: 'runId', message: `no run with id ${runId}` }]);
+      if (benchId !== undefined && !store.benches.get(benchId))
+        throw new LabError('not_found', `benchmark session ${benchId} does not exist`, [
+          { path: 'benchId', message: `no benchmark session with id ${benchId}` },
+        ]);
+      return store.evals.list({ runId, benchId });
+    },
     'evals:get': ({ id }) => mustGet(id),
     'evals:responses': ({ id, offset, limit }) => {
       mustGet(id);

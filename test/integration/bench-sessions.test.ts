@@ -83,7 +83,7 @@ describe('benchmark sessions', () => {
         expect(responses.total).toBe(TINY.evalPrompts);
       }
       // the filter narrows; without it every evaluation is listed
-      expect(await invoke<EvalRecord[]>(lab, 'evals:list', { benchId: benchId + 1 })).toEqual([]);
+      await expect(invoke<EvalRecord[]>(lab, 'evals:list', { benchId: benchId + 1 })).rejects.toThrow(`benchmark session ${benchId + 1} does not exist`);
       expect((await invoke<EvalRecord[]>(lab, 'evals:list', {})).length).toBe(3);
 
       // the CSV carries the session and the oracle's numbers
@@ -181,7 +181,9 @@ describe('benchmark sessions', () => {
       expect(e.benchId).toBe(out.benchId);
       expect(e.oracleSr.mean).toBeCloseTo(out.rows.find((x) => x.loss === e.loss)!.oracleSr, 12);
     }
-    expect(JSON.parse((await runCli(db, ['evals', '--bench', String(out.benchId + 1), '--json'])).stdout)).toEqual([]);
+    const missing = await runCli(db, ['evals', '--bench', String(out.benchId + 1)]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(`no benchmark session with id ${out.benchId + 1}`);
     const bad = await runCli(db, ['evals', '--bench', 'x']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--bench: expected a whole number ≥ 1, got "x"');
