@@ -42,7 +42,7 @@ export type BenchBudget = z.output<typeof BenchBudgetSchema>;
 export const BenchStartSchema = z
   .object({
     /** seeds 1..n: the whole pipeline once per seed */
-    seeds: z.number().int().min(1, 'seeds: at least 1').max(100, 'seeds: at most 100').default(1),
+    seeds: z.number().int().min(1, 'at least 1').max(100, 'at most 100').default(1),
     losses: z
       .array(z.enum(LOSS_NAMES))
       .min(1)

@@ -110,8 +110,18 @@ function plainMessage(i: IssueLike): string {
   const field = String([...i.path].reverse().find((k) => typeof k === 'string') ?? 'value');
   const n = (v: unknown) => Number(v);
   switch (i.code) {
-    case 'invalid_type':
-      return i.expected === 'int' ? `${field} must be a whole number` : `${field} must be a number`;
+    case 'invalid_type': {
+      if (/received undefined/.test(i.message)) return `${field} is required`;
+      const kinds: Record<string, string> = {
+        int: 'a whole number',
+        number: 'a number',
+        string: 'text',
+        boolean: 'true or false',
+        array: 'a list',
+        object: 'an object',
+      };
+      return `${field} must be ${kinds[String(i.expected)] ?? String(i.expected)}`;
+    }
     case 'too_small':
       return i.inclusive === false ? `${field} must be greater than ${n(i.minimum)}` : `${field} must be at least ${n(i.minimum)}`;
     case 'too_big':

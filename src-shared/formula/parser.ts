@@ -16,6 +16,11 @@ function describe(t: Token): string {
   return JSON.stringify(t.text);
 }
 
+/** "unexpected ';'", or, at the end, "the formula ends too soon". */
+function unexpected(t: Token): string {
+  return t.kind === 'eof' ? 'the formula ends too soon' : `unexpected ${describe(t)}`;
+}
+
 function spanOf(first: { index: number }, last: { index: number; length: number }): { index: number; length: number } {
   return { index: first.index, length: last.index + last.length - first.index };
 }
@@ -60,7 +65,7 @@ class Parser {
       const after = this.peek();
       if (after.kind !== 'sep' && after.kind !== 'eof') {
         const hint = after.kind === 'num' || after.kind === 'ident' || after.kind === 'lparen' ? ' (write * for a product)' : '';
-        this.fail(after, `unexpected ${describe(after)}: expected an operator, ';' or a line break${hint}`);
+        this.fail(after, `${unexpected(after)}: expected an operator, ';' or a line break${hint}`);
       }
       this.skipSeparators();
     }
@@ -112,7 +117,7 @@ class Parser {
           const arg = this.expression(UNARY_PREC);
           return t.text === '+' ? arg : { kind: 'neg', arg, ...spanOf(t, arg) };
         }
-        return this.fail(t, `unexpected ${describe(t)}: expected a number, a name or '(' before it`);
+        return this.fail(t, `${unexpected(t)}: expected a number, a name or '(' before it`);
       case 'lparen': {
         const inner = this.expression(0);
         const close = this.next();
@@ -122,7 +127,7 @@ class Parser {
       case 'ident':
         return this.name(t);
       default:
-        return this.fail(t, `unexpected ${describe(t)}: expected a number, a name or '('`);
+        return this.fail(t, `${unexpected(t)}: expected a number, a name or '('`);
     }
   }
 

@@ -16,6 +16,7 @@ describe('formula parser errors point at the character', () => {
     ['beta * 2 + ref_w', 0, 16, /does not depend on logp_w or logp_l/],
     ['x = 1\nsg(logp_w) + x', 6, 14, /only inside sg/],
     ['logp_w $ 2', 7, 1, /unexpected character "\$"/],
+    ['logp_w +', 8, 0, /the formula ends too soon: expected a number/],
     ['b = a\na = 1\nlogp_w', 4, 1, /used before its definition/],
   ])('%j', (source, index, length, message) => {
     const e = errorOf(source);
