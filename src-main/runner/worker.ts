@@ -3,6 +3,7 @@
  * Started as a Node child process (CLI, web mode) or an Electron utilityProcess (desktop app).
  */
 import { initBackend } from '../engine/backend';
+import { attachNativeGemm } from '../engine/llm/native-gemm';
 import { RunCancelled, type RunSink } from '../engine/sink';
 import { runSyntheticBatch, type SyntheticRunInput } from '../engine/synthetic/experiment';
 import { NonFiniteMetricError } from '../engine/losses/diagnostics';
@@ -300,7 +301,9 @@ if (!isMainThread && (workerData as PeerInit | undefined)?.role === 'llm-peer') 
         const job = msg.job;
         const ids = job.kind === 'eval' || job.kind === 'scorer' || job.kind === 'bench' ? [] : job.runs.map((r) => r.runId);
         try {
-          const backend = await initBackend(job.backend);
+          const plain = await initBackend(job.backend);
+          // LLM work multiplies big matrices: OpenBLAS takes WASM's products where it is built.
+          const backend = job.kind === 'synthetic' ? plain : attachNativeGemm(plain);
           send({ type: 'hello', pid: process.pid, backend });
         } catch (err) {
           for (const runId of ids) send({ type: 'runFailed', runId, error: (err as Error).message });

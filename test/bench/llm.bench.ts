@@ -2,8 +2,10 @@
  * `npm run bench:llm`: tokens/s of the reference pass (no gradient) and of LoRA training steps (forward + backward
  * through sequence log-probs and the DPO loss), per backend, on a GPT-2-small-shaped model (12 layers, 768 wide,
  * vocabulary 50257, one pair of 512 tokens) and a small one (4 layers × 256 wide, 128 tokens), with each case's
- * peak RSS. Every case runs in a process of its own so its peak memory is its own.
- * `npm run bench:llm -- wasm:small` runs one case.
+ * peak RSS. Every case runs in a process of its own so its peak memory is its own. Backends: `wasm` (tfjs's own
+ * kernels), `openblas` (WASM with OpenBLAS's sgemm for the matrix products, as LLM runs use where native/gemm is
+ * built), `cpu` (pure JS). `train:` cases train as a run does (OpenBLAS where built); `train-wasm:` without it.
+ * `npm run bench:llm -- openblas:small` runs one case.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -24,7 +26,18 @@ const SHAPES: Record<string, Shape> = {
   'gpt2-small': { layers: 12, hidden: 768, heads: 12, vocab: 50257, tokens: 512 },
 };
 /** The pure-JS backend is ~25× slower than WASM on matmuls; the GPT-2-small case would take many minutes there. */
-const CASES = ['wasm:small', 'cpu:small', 'wasm:gpt2-small', 'train:small:1', 'train:small:2', 'train:gpt2-small:2'];
+const CASES = [
+  'wasm:small',
+  'openblas:small',
+  'cpu:small',
+  'wasm:gpt2-small',
+  'openblas:gpt2-small',
+  'train-wasm:small:2',
+  'train:small:1',
+  'train:small:2',
+  'train-wasm:gpt2-small:2',
+  'train:gpt2-small:2',
+];
 
 /**
  * Writes the shape's model folder (GPT-2 layout, real GPT-2 tokenizer) once, in the parent process, so that a case's
@@ -61,6 +74,7 @@ async function runTrainCase(name: string, model: string): Promise<void> {
   const threads = Number(threadsText) as 1 | 2;
   const shape = SHAPES[shapeName];
   const { initBackend } = await import('../../src-main/engine/backend');
+  const { attachNativeGemm } = await import('../../src-main/engine/llm/native-gemm');
   const { trainLlm } = await import('../../src-main/engine/llm/train');
   const { LlmConfigSchema } = await import('../../src-shared/llm-config');
   const { MemorySink } = await import('../../src-main/engine/sink');
@@ -77,7 +91,8 @@ async function runTrainCase(name: string, model: string): Promise<void> {
         JSON.stringify({ prompt: text(T / 4, k), chosen: ' ' + text((3 * T) / 4, k + 1), rejected: ' ' + text((3 * T) / 4, k + 2) }),
       ).join('\n'),
     );
-    await initBackend('wasm');
+    // as the runner's worker does for LLM jobs (train-wasm: cases run with DPO_LAB_NATIVE_GEMM=0)
+    const backend = attachNativeGemm(await initBackend('wasm')).label.includes('OpenBLAS') ? 'wasm+openblas' : 'wasm';
     const config = LlmConfigSchema.parse({
       model,
       data,
@@ -106,10 +121,10 @@ async function runTrainCase(name: string, model: string): Promise<void> {
     const rss = process.resourceUsage().maxRSS * 1024;
     const label = `${shape.layers}×${shape.hidden}, V ${shape.vocab}, 1 pair of ${T} tokens, ${threads} thread${threads > 1 ? 's' : ''}`;
     const rows: BenchRow[] = [
-      { name: `llm ${shapeName} trainer LoRA step`, backend: 'wasm', value: tps[Math.floor(tps.length / 2)], unit: 'tokens/s', note: label },
+      { name: `llm ${shapeName} trainer LoRA step`, backend, value: tps[Math.floor(tps.length / 2)], unit: 'tokens/s', note: label },
       {
         name: `llm ${shapeName} trainer peak RSS`,
-        backend: 'wasm',
+        backend,
         value: rss / 1024 ** 2,
         unit: 'MB',
         note: `main thread's process, ${seconds.toFixed(0)} s in all`,
@@ -122,7 +137,7 @@ async function runTrainCase(name: string, model: string): Promise<void> {
 }
 
 async function runCase(name: string, model: string): Promise<void> {
-  const [backend, shapeName] = name.split(':') as ['wasm' | 'cpu', string];
+  const [backend, shapeName] = name.split(':') as ['wasm' | 'openblas' | 'cpu', string];
   const shape = SHAPES[shapeName];
   const { initBackend } = await import('../../src-main/engine/backend');
   const { loadCausalLM } = await import('../../src-main/engine/llm/models');
@@ -130,9 +145,14 @@ async function runCase(name: string, model: string): Promise<void> {
   const { packSequences } = await import('../../src-main/engine/llm/sequence-batch');
   const { getLoss } = await import('../../src-main/engine/losses/registry');
   const { usesCheckpointing } = await import('../../src-main/engine/llm/memory');
+  const { installNativeGemm } = await import('../../src-main/engine/llm/native-gemm');
   const tf = await import('../../src-main/engine/tf');
   {
-    await initBackend(backend);
+    await initBackend(backend === 'openblas' ? 'wasm' : backend);
+    if (backend === 'openblas') {
+      const why = installNativeGemm();
+      if (why) throw new Error(why);
+    }
     const lm = await loadCausalLM(model, { lora: { rank: 8, alpha: 16 }, train: true });
     const T = shape.tokens;
     const seq = (k: number) => ({
@@ -200,7 +220,7 @@ async function main(): Promise<void> {
   if (caseArg > 0) {
     const c = process.argv[caseArg + 1];
     const model = process.argv[caseArg + 2];
-    return c.startsWith('train:') ? runTrainCase(c, model) : runCase(c, model);
+    return c.startsWith('train') ? runTrainCase(c, model) : runCase(c, model);
   }
   const only = process.argv.slice(2);
   const cases = only.length ? CASES.filter((c) => only.includes(c)) : CASES;
@@ -211,7 +231,8 @@ async function main(): Promise<void> {
     for (const c of cases) {
       const t0 = performance.now();
       const model = await writeShapeModel(c.split(':')[1], models);
-      const res = spawnSync(process.execPath, ['--import', 'tsx', self, '--case', c, model], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+      const env = c.startsWith('train-wasm:') ? { ...process.env, DPO_LAB_NATIVE_GEMM: '0' } : process.env;
+      const res = spawnSync(process.execPath, ['--import', 'tsx', self, '--case', c, model], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env });
       const line = res.stdout.split('\n').find((l) => l.startsWith('ROWS '));
       // A case that cannot run here (GPT-2 small runs the 4 GB WASM heap out) is a row of the table, not the end of it.
       if (!line) rows.push({ name: `llm ${c}`, backend: c.split(':')[0], value: NaN, unit: '', note: `failed (exit ${res.status}); its error is above` });

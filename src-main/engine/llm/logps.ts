@@ -1,5 +1,6 @@
 import * as tf from '../tf';
 import type { SequenceBatch } from './sequence-batch';
+import { headProduct, type FrozenHead } from './models/frozen-head';
 
 type PassOptions = { training?: boolean; adapters?: boolean; dropoutSeed?: number; checkpoint?: boolean };
 
@@ -9,7 +10,7 @@ export interface LogitsModel {
   hidden?(inputIds: tf.Tensor2D, attentionMask: tf.Tensor2D, opts?: PassOptions): tf.Tensor3D;
   /** logits [N, V] of hidden states [N, d] (the head, trainable or not) */
   headLogits?(h: tf.Tensor2D): tf.Tensor2D;
-  frozenHeadWeights?(): { w: tf.Tensor2D; wT: tf.Tensor2D } | null;
+  frozenHeadWeights?(): FrozenHead | null;
 }
 
 /**
@@ -58,7 +59,7 @@ export function sequenceLogps(model: LogitsModel, b: SequenceBatch, opts: PassOp
       const maxElements = opts.maxLogitElements ?? MAX_LOGIT_ELEMENTS;
       let tokenLogp: tf.Tensor1D;
       if (head) {
-        const vocab = head.w.shape[1];
+        const vocab = head.wT.shape[0];
         const rowsPerChunk = m * vocab <= maxElements ? m : Math.max(1, Math.floor(maxElements / 4 / vocab));
         tokenLogp = frozenHeadLogp(h, head, pos.next, rowsPerChunk);
       } else tokenLogp = nextTokenLogp(model.headLogits!(h), pos.next);
@@ -80,11 +81,13 @@ function perRowSum(values: tf.Tensor1D, row: Int32Array, rows: number): tf.Tenso
 
 const columnNorms = new WeakMap<tf.Tensor, number>();
 /** The largest column norm of a frozen head W [d, V], once per head. */
-function maxColumnNorm(w: tf.Tensor2D): number {
-  let n = columnNorms.get(w);
+function maxColumnNorm(head: FrozenHead): number {
+  const key = head.w ?? head.wT;
+  let n = columnNorms.get(key);
   if (n === undefined) {
-    n = tf.tidy(() => tf.max(tf.norm(w, 'euclidean', 0)).dataSync()[0]);
-    columnNorms.set(w, n);
+    // W's columns are Wᵀ's rows
+    n = tf.tidy(() => tf.max(head.w ? tf.norm(head.w, 'euclidean', 0) : tf.norm(head.wT, 'euclidean', 1)).dataSync()[0]);
+    columnNorms.set(key, n);
   }
   return n;
 }
@@ -96,9 +99,9 @@ function maxColumnNorm(w: tf.Tensor2D): number {
  * not fit (see MAX_LOGIT_ELEMENTS); one chunk keeps its exponentials for the backward pass, several recompute their
  * logits from h and the saved log-sum-exp.
  */
-function frozenHeadLogp(h: tf.Tensor2D, head: { w: tf.Tensor2D; wT: tf.Tensor2D }, next: Int32Array, rowsPerChunk: number): tf.Tensor1D {
+function frozenHeadLogp(h: tf.Tensor2D, head: FrozenHead, next: Int32Array, rowsPerChunk: number): tf.Tensor1D {
   const [m] = h.shape;
-  const vocab = head.w.shape[1];
+  const vocab = head.wT.shape[0];
   const chunks: [number, number][] = [];
   for (let r = 0; r < m; r += rowsPerChunk) chunks.push([r, Math.min(m, r + rowsPerChunk)]);
   const single = chunks.length === 1;
@@ -115,10 +118,10 @@ function frozenHeadLogp(h: tf.Tensor2D, head: { w: tf.Tensor2D; wT: tf.Tensor2D 
     let kept: tf.Tensor[] = [];
     // |logit| ≤ ‖h_i‖·max_j ‖W_j‖: below 80 no exponential can overflow (or the sum vanish), so log Σ exp needs no
     // max shift, which saves two passes over the [m, V] logits
-    const unshifted = tf.tidy(() => tf.max(tf.norm(x, 'euclidean', 1)).dataSync()[0]) * maxColumnNorm(head.w) < 80;
+    const unshifted = tf.tidy(() => tf.max(tf.norm(x, 'euclidean', 1)).dataSync()[0]) * maxColumnNorm(head) < 80;
     for (const [r0, r1] of chunks) {
       const [lse, value, e, sum] = tf.tidy(() => {
-        const logits = tf.matMul(single ? x : tf.slice(x, [r0, 0], [r1 - r0, -1]), head.w);
+        const logits = headProduct(single ? x : tf.slice(x, [r0, 0], [r1 - r0, -1]), head);
         const max = unshifted ? null : tf.max(logits, 1, true);
         const ex = tf.exp(max ? tf.sub(logits, max) : logits);
         const s = tf.sum(ex, 1, true);
@@ -144,7 +147,7 @@ function frozenHeadLogp(h: tf.Tensor2D, head: { w: tf.Tensor2D; wT: tf.Tensor2D 
             const scaled = single
               ? tf.mul(ex, tf.div(tf.expandDims(dyc, 1), s))
               : tf.mul(
-                  tf.exp(tf.sub(tf.matMul(tf.slice(xs, [r0, 0], [rows, -1]) as tf.Tensor2D, head.w), tf.expandDims(tf.slice(lse, [r0], [rows]), 1))),
+                  tf.exp(tf.sub(headProduct(tf.slice(xs, [r0, 0], [rows, -1]) as tf.Tensor2D, head), tf.expandDims(tf.slice(lse, [r0], [rows]), 1))),
                   tf.expandDims(dyc, 1),
                 );
             const onTarget = tf.mul(tf.gather(head.wT, tf.tensor1d(next.subarray(r0, r1), 'int32')), tf.expandDims(dyc, 1));

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import * as tf from '../tf';
 import { lossOfConfig } from '../losses/registry';
 import { lossAndLogpGrads, standardMetrics, stackStandardMetrics, assertFiniteMetrics, STANDARD_METRIC_NAMES } from '../losses/diagnostics';
@@ -17,6 +18,7 @@ import { listCheckpoints, loadCheckpoint, saveCheckpoint } from './checkpoints';
 import { estimateTrainingBytes, loraParameterCount, parameterCount, usesCheckpointing, WASM_HEAP_CAP, WASM_USABLE_BYTES } from './memory';
 import { loadOptionsOf } from './parallel/load-options';
 import { TrainingPeer, trainingThreads } from './parallel/main-side';
+import { setNativeGemmThreads } from './native-gemm';
 
 /** What the LLM trainer sends besides metric rows: log lines and stored artifacts (the reference log-probs). */
 export interface LlmSink extends RunSink {
@@ -162,7 +164,10 @@ export async function trainLlm(input: LlmTrainInput, sink: LlmSink): Promise<{ f
       );
     void loraParameterCount;
 
-    if (trainingThreads(c, input.peerEntry) === 2) {
+    const threads = trainingThreads(c, input.peerEntry);
+    // OpenBLAS's threads are the process's: one per training thread, or every core for a one-thread run.
+    setNativeGemmThreads(threads === 2 ? 1 : os.availableParallelism());
+    if (threads === 2) {
       // the peer loads its copy of the model while this thread computes the reference log-probs
       peer = TrainingPeer.start(input.peerEntry!, {
         config: c,

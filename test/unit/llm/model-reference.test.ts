@@ -13,6 +13,7 @@ import { loadCausalLM, type CausalLM } from '../../../src-main/engine/llm/models
 import { sequenceLogps } from '../../../src-main/engine/llm/logps';
 import { packSequences, type TokenizedSequence } from '../../../src-main/engine/llm/sequence-batch';
 import { Rng } from '../../../src-main/engine/synthetic/rng';
+import { installNativeGemm, nativeGemmMissing, removeNativeGemm } from '../../../src-main/engine/llm/native-gemm';
 import { writeTinyModel, writeTypedSafetensors, type TinyModelOptions } from '../../support/tiny-models';
 import { referenceLogits, referenceSequenceLogp, type ReferenceLora, type ReferenceModel } from '../../support/llm-reference';
 import { tempDir } from '../tmp';
@@ -20,12 +21,20 @@ import { tempDir } from '../tmp';
 const require = createRequire(import.meta.url);
 const tmp = tempDir('dpo-lab-model-ref-');
 
-async function useBackend(name: 'cpu' | 'wasm'): Promise<void> {
-  if (name === 'wasm') setWasmPaths(path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep);
-  expect(await tf.setBackend(name)).toBe(true);
+type Backend = 'cpu' | 'wasm' | 'wasm+openblas';
+/** wasm+openblas: WASM with OpenBLAS's sgemm for the products, as LLM runs use it where native/gemm is built. */
+const BACKENDS: Backend[] = ['cpu', 'wasm', 'wasm+openblas'];
+const skipped = (b: Backend) => b === 'wasm+openblas' && nativeGemmMissing() !== null;
+
+async function useBackend(name: Backend): Promise<void> {
+  if (name !== 'cpu') setWasmPaths(path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep);
+  expect(await tf.setBackend(name === 'cpu' ? 'cpu' : 'wasm')).toBe(true);
+  if (name === 'wasm+openblas') expect(installNativeGemm()).toBeNull();
+  else removeNativeGemm();
 }
 
 afterAll(async () => {
+  removeNativeGemm();
   await tf.setBackend('cpu');
   tmp.cleanup();
 });
@@ -121,8 +130,8 @@ const CASES: Case[] = [
   { name: 'qwen2, BF16 file, 2 shards, tied head', opts: { arch: 'qwen2', seed: 12, dtype: 'BF16', shards: 2, tie: true } },
 ];
 
-for (const backend of ['cpu', 'wasm'] as const) {
-  describe(`tfjs causal LM vs float64 reference (${backend})`, () => {
+for (const backend of BACKENDS) {
+  describe.skipIf(skipped(backend))(`tfjs causal LM vs float64 reference (${backend})`, () => {
     for (const c of CASES) {
       it(`${c.name}: logits of a padded batch and sequence log-probs`, async () => {
         await useBackend(backend);
@@ -204,8 +213,8 @@ const LORA_CASES: { name: string; opts: Case['opts']; targets: string[] }[] = [
   { name: 'qwen2', opts: { arch: 'qwen2', seed: 23, kvHeads: 2 }, targets: ['q_proj', 'v_proj', 'down_proj'] },
 ];
 
-for (const backend of ['cpu', 'wasm'] as const) {
-  describe(`LoRA against the reference (${backend})`, () => {
+for (const backend of BACKENDS) {
+  describe.skipIf(skipped(backend))(`LoRA against the reference (${backend})`, () => {
     for (const c of LORA_CASES) {
       it(`${c.name}: B = 0 gives exactly the base logits`, async () => {
         await useBackend(backend);
@@ -317,8 +326,8 @@ const FULL_CASES: { name: string; opts: Case['opts']; pick: string[] }[] = [
   },
 ];
 
-for (const backend of ['cpu', 'wasm'] as const) {
-  describe(`full fine-tuning gradients against the reference (${backend})`, () => {
+for (const backend of BACKENDS) {
+  describe.skipIf(skipped(backend))(`full fine-tuning gradients against the reference (${backend})`, () => {
     for (const c of FULL_CASES) {
       it(`${c.name}: embedding, projection, norm and head gradients match central differences`, async () => {
         await useBackend(backend);

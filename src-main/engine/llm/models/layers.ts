@@ -1,5 +1,6 @@
 import * as tf from '../../tf';
 import type { ModelSpec } from '@shared/llm-model';
+import { nativeGemmActive } from '../native-gemm';
 
 /**
  * A weight as loaded: the tensor the forward pass uses (a Variable when it is trained), with its Hugging Face
@@ -65,13 +66,16 @@ export function linear(x: tf.Tensor2D, l: Linear, o: ForwardOptions, seed: numbe
  * false, true), and the WASM backend's matMul with a transposed operand is a scalar loop, ~10× slower than the plain
  * one. Wᵀ is kept for the model's life (`keepTranspose`), or, in runs that checkpoint activations to save memory
  * (large models, many rows), made for each backward pass: a transpose costs ~4% of that matMul at 1024 rows, and
- * keeping every Wᵀ costs another copy of the frozen weights (340 MB for GPT-2 small).
+ * keeping every Wᵀ costs another copy of the frozen weights (340 MB for GPT-2 small). Under OpenBLAS neither is
+ * needed.
  */
 function frozenMatMul(x: tf.Tensor2D, l: Linear, keepTranspose: boolean): tf.Tensor2D {
   const w = l.weight.tensor as tf.Tensor2D;
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
     value: tf.matMul(args[0] as tf.Tensor2D, w),
     gradFunc: (dy: tf.Tensor) => {
+      // OpenBLAS reads W transposed in place: no copy kept or made
+      if (nativeGemmActive()) return tf.matMul(dy as tf.Tensor2D, w, false, true);
       if (l.frozenT) return tf.matMul(dy as tf.Tensor2D, l.frozenT);
       if (!keepTranspose) return tf.matMul(dy as tf.Tensor2D, tf.transpose(w));
       l.frozenT = tf.keep(tf.transpose(w));
@@ -271,7 +275,8 @@ export function batchedMatMul(a: tf.Tensor3D, b: tf.Tensor3D, transposeB: boolea
   const [N, M, K] = a.shape;
   const P = transposeB ? b.shape[1] : b.shape[2];
   // Small slices (a tiny model's heads) cost more in per-op dispatch than the scalar loop spends on them.
-  if (tf.getBackend() !== 'wasm' || M * K * P < PER_SLICE_MIN_WORK || N === 1) return tf.matMul(a, b, false, transposeB);
+  // OpenBLAS (native-gemm.ts) takes batched and transposed products at full speed.
+  if (tf.getBackend() !== 'wasm' || nativeGemmActive() || M * K * P < PER_SLICE_MIN_WORK || N === 1) return tf.matMul(a, b, false, transposeB);
   const bt = transposeB ? (tf.transpose(b, [0, 2, 1]) as tf.Tensor3D) : b;
   const products = (xs: tf.Tensor[], ys: tf.Tensor[]) => tf.stack(xs.map((x, i) => tf.matMul(x as tf.Tensor2D, ys[i] as tf.Tensor2D))) as tf.Tensor3D;
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {

@@ -3,6 +3,7 @@
  * micro-batch the main thread posts, computes the rejected responses' log-probs and their share of the gradient.
  */
 import { initBackend } from '../../backend';
+import { attachNativeGemm } from '../native-gemm';
 import * as tf from '../../tf';
 import { lossOfConfig } from '../../losses/registry';
 import { loadCausalLM } from '../models';
@@ -16,7 +17,7 @@ export async function runLlmPeer(init: PeerInit): Promise<void> {
   const c = init.config;
   const ch = PeerChannel.attach(init, c.batchSize);
   try {
-    await initBackend(init.backend as Parameters<typeof initBackend>[0]);
+    attachNativeGemm(await initBackend(init.backend as Parameters<typeof initBackend>[0]));
     const lm = await loadCausalLM(c.model, loadOptionsOf(c));
     const vars = lm.trainableVariables();
     // the same decision as the main thread's, from the same config and model
