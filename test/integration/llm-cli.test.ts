@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { parse } from 'csv-parse/sync';
 import { tempDir } from '../unit/tmp';
 import { writeTinyModel } from '../support/tiny-models';
+import { nativeGemmMissing } from '../../src-main/engine/llm/native-gemm';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const HH = path.join(ROOT, 'test/fixtures/hh-rlhf/harmless-base-test-200.jsonl.gz');
@@ -65,9 +66,11 @@ describe('LLM lab through the CLI (tiny GPT-2, real HH data, worker processes)',
   it('a DPO run with LoRA raises the chosen-vs-rejected margin; exports reload to the same log-probs', () => {
     const r = lab(db, [...RUN, '--loss', 'dpo', '--steps', '12', '--checkpoint-every', '6', '--json']);
     expect(r.code, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout) as { runId: number; status: string; final: Record<string, number>; config: Record<string, unknown> };
+    const out = JSON.parse(r.stdout) as { runId: number; status: string; backend: string; final: Record<string, number>; config: Record<string, unknown> };
     expect(out.status).toBe('done');
     expect(out.config.finetune).toBe('lora');
+    // LLM runs multiply with OpenBLAS where native/gemm is built, and say so; elsewhere they say why not
+    expect(out.backend).toMatch(nativeGemmMissing() === null ? /^wasm \(SIMD, 1 thread\) \+ OpenBLAS sgemm \(\w+\)/ : /native sgemm (not built|off|failed)/);
     const margins = csvSeries(db, out.runId, 'rewards/margins');
     expect(margins.size).toBe(12);
     const first = (margins.get(1)! + margins.get(2)! + margins.get(3)!) / 3;
