@@ -20,7 +20,7 @@ import {
 import { CanvasRenderer } from 'echarts/renderers';
 import { onBeforeUnmount, onMounted, shallowRef, watch, type Ref } from 'vue';
 import { theme, chartColors, type ChartColors } from './theme';
-import { tick } from './format';
+import { axisTick } from './format';
 
 echarts.use([
   LineChart,
@@ -171,23 +171,6 @@ export function useChart(el: Ref<HTMLElement | null>, opts: UseChartOptions) {
   });
 
   return { chart, requestDraw, rebuild };
-}
-
-/**
- * Compact value-axis labels: 12k, 3.5M, 8T instead of 8,000,000,000,000 (which squeezes the plot), exponents
- * beyond that and for tiny values (1.5e-5), otherwise format.ts's tick(). Three significant digits, so
- * neighbouring ticks stay distinct.
- */
-export function axisTick(v: number): string {
-  if (typeof v !== 'number' || !Number.isFinite(v)) return String(v);
-  const a = Math.abs(v);
-  if (a === 0) return '0';
-  if (a >= 1e4 && a < 1e15) {
-    const [unit, suffix] = a >= 1e12 ? [1e12, 'T'] : a >= 1e9 ? [1e9, 'G'] : a >= 1e6 ? [1e6, 'M'] : [1e3, 'k'];
-    return `${Number((v / unit).toPrecision(3))}${suffix}`;
-  }
-  if (a >= 1e15 || a < 1e-3) return Number(v.toPrecision(3)).toExponential().replace('e+', 'e');
-  return tick(v);
 }
 
 /** Shared look of a small-multiple line chart. */
