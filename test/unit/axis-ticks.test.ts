@@ -1,6 +1,6 @@
-/** The charts' value-axis labels (src-renderer/src/lib/format.ts axisTick): neighbouring ticks never read the same. */
+/** The charts' value-axis labels (src-shared/axis-ticks.ts): neighbouring ticks never read the same. */
 import { describe, expect, it } from 'vitest';
-import { axisTick } from '../../src-renderer/src/lib/format';
+import { axisTick } from '../../src-shared/axis-ticks';
 
 describe('axis tick labels', () => {
   it('a narrow loss axis keeps its ticks apart (0.6930…0.6940 by 0.0002)', () => {

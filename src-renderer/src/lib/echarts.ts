@@ -20,7 +20,7 @@ import {
 import { CanvasRenderer } from 'echarts/renderers';
 import { onBeforeUnmount, onMounted, shallowRef, watch, type Ref } from 'vue';
 import { theme, chartColors, type ChartColors } from './theme';
-import { axisTick } from './format';
+import { axisTick } from '@shared/axis-ticks';
 
 echarts.use([
   LineChart,
