@@ -9,6 +9,7 @@ import { MemorySink } from '../../src-main/engine/sink';
 import { SyntheticConfigSchema, type SyntheticConfigInput } from '@shared/synthetic-config';
 import { runSyntheticBatch } from '../../src-main/engine/synthetic/experiment';
 import { BUILTIN_FORMULAS } from '@shared/formula';
+import { rowsOf } from '../support/metric-rows';
 
 const small: SyntheticConfigInput = { K: 6, steps: 60, refSteps: 20, pairsPerPrompt: 10, seed: 4, evalEvery: 20, beta: 0.5 };
 const cfg = (c: SyntheticConfigInput) => SyntheticConfigSchema.parse({ ...small, ...c });
@@ -17,12 +18,6 @@ const REWEIGHTED = 'w = sg(2 * sigmoid(logp_l - logp_w))\n-w * logsigmoid(beta *
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
-
-function rowsOf(sink: MemorySink, run: number): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const r of sink.rows) if (r.run === run) m.set(`${r.step}|${r.name}`, r.value);
-  return m;
-}
 
 function expectSameRows(a: Map<string, number>, b: Map<string, number>, tol: number) {
   expect([...a.keys()].sort()).toEqual([...b.keys()].sort());

@@ -19,19 +19,13 @@ import { Rng, STREAMS } from '../../src-main/engine/synthetic/rng';
 import type { SyntheticDataset } from '../../src-main/engine/synthetic/dataset';
 import { getLoss } from '../../src-main/engine/losses/registry';
 import { NonFiniteMetricError } from '../../src-main/engine/losses/diagnostics';
+import { rowsOf } from '../support/metric-rows';
 
 const cfg = (c: SyntheticConfigInput) => SyntheticConfigSchema.parse(c);
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
-
-/** metric rows of one run as "step|name" → value */
-function rowsOf(sink: MemorySink, run: number): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const r of sink.rows) if (r.run === run) m.set(`${r.step}|${r.name}`, r.value);
-  return m;
-}
 
 describe('model backward', () => {
   it('matches tfjs autodiff (gradient check) for mlp and table, and is linear in the upstream', () => {

@@ -52,7 +52,7 @@ function addonPath(): string | null {
   }
 }
 
-type Loaded = { addon: GemmAddon; core: string } | { addon: null; why: string };
+type Loaded = { addon: GemmAddon; core: string; version: string } | { addon: null; why: string };
 let loaded: Loaded | null = null;
 
 function load(): Loaded {
@@ -64,7 +64,9 @@ function load(): Loaded {
     const addon = createRequire(import.meta.url)(file) as GemmAddon;
     // One thread per training thread until the trainer says otherwise (setNativeGemmThreads).
     addon.threads(1);
-    return (loaded = { addon, core: addon.describe().core });
+    // config reads e.g. "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH …"
+    const { core, config } = addon.describe();
+    return (loaded = { addon, core, version: config.split(' ')[1] ?? 'unknown' });
   } catch (err) {
     return (loaded = { addon: null, why: `native sgemm failed to load: ${(err as Error).message.split('\n')[0]}` });
   }
@@ -152,11 +154,8 @@ export function attachNativeGemm(info: BackendInfo): BackendInfo {
   if (info.name !== 'wasm') return info;
   const why = installNativeGemm();
   if (why) return { ...info, notes: [...info.notes, why], label: `${info.label}${info.label.includes(' — ') ? ', ' : ' — '}${why}` };
-  const l = load() as { addon: GemmAddon; core: string };
+  // installed, so loaded
+  const l = load() as Extract<Loaded, { addon: GemmAddon }>;
   const [head, ...rest] = info.label.split(' — ');
-  return {
-    ...info,
-    label: [`${head} + OpenBLAS sgemm (${l.core})`, ...rest].join(' — '),
-    versions: { ...info.versions, openblas: l.addon.describe().config.split(' ')[1] ?? 'unknown' },
-  };
+  return { ...info, label: [`${head} + OpenBLAS sgemm (${l.core})`, ...rest].join(' — '), versions: { ...info.versions, openblas: l.version } };
 }
