@@ -223,6 +223,11 @@ async function main(): Promise<void> {
     return c.startsWith('train') ? runTrainCase(c, model) : runCase(c, model);
   }
   const only = process.argv.slice(2);
+  const unknown = only.filter((c) => !CASES.includes(c));
+  if (unknown.length) {
+    console.error(`bench:llm: unknown case ${unknown.map((c) => `"${c}"`).join(', ')}; the cases are ${CASES.join(', ')}`);
+    process.exit(2);
+  }
   const cases = only.length ? CASES.filter((c) => only.includes(c)) : CASES;
   const rows: BenchRow[] = [];
   const self = fileURLToPath(import.meta.url);
