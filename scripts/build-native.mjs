@@ -43,7 +43,8 @@ if (!fs.existsSync(gyp)) {
 }
 const r = spawnSync(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
 if (r.status !== 0) {
-  const why = `${r.stderr}`.split('\n').find((l) => /error|ERR!/.test(l)) ?? `exit ${r.status}`;
+  const lines = `${r.stderr}`.split('\n').filter((l) => l.trim());
+  const why = lines.find((l) => /error|ERR!/i.test(l)) ?? lines.at(-1) ?? `exit ${r.status}`;
   say(`not built (${why.trim()}); LLM training uses WASM's matMul. Full log: npm run build:native`);
   process.exit(0);
 }
